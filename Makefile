@@ -1,0 +1,52 @@
+# sst2: DistilBERT sentiment classification inside PostgreSQL (PGXS build).
+#
+#   make                      build the extension (sst2.so)
+#   make install              install it into the PostgreSQL that pg_config names
+#   make core                 the PostgreSQL-free core: bin/sst2 (CLI) and the C unit tests
+#   make installcheck         regression tests (sql/, expected/) against a running server
+#
+# Test data is read in place from SST2_FIXTURES (../shared/fixtures by default).
+
+EXTENSION = sst2
+MODULE_big = sst2
+DATA = sql/sst2--1.0.sql
+PGFILEDESC = "sst2 - DistilBERT SST-2 sentiment classification"
+
+CORE_OBJS = src/util.o src/config.o src/safetensors.o src/model.o \
+	src/tokenizer.o src/unicode_tables.o
+OBJS = $(CORE_OBJS) src/sst2.o
+
+REGRESS = sst2_basic
+REGRESS_OPTS = --inputdir=. --load-extension=sst2
+
+DEP_CFLAGS := $(shell pkg-config --cflags json-c libutf8proc openblas)
+DEP_LIBS := $(shell pkg-config --libs json-c libutf8proc openblas) -lm
+
+PG_CPPFLAGS = -Isrc $(DEP_CFLAGS)
+PG_CFLAGS = -O3 -march=native -fno-math-errno
+SHLIB_LINK = $(DEP_LIBS)
+EXTRA_CLEAN = bin test/*.o test/unit_model test/unit_tokenizer test/unit_loader test/tokdump
+
+SST2_FIXTURES ?= ../shared/fixtures
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# ---- the PostgreSQL-free core: CLI and unit tests (same objects as the extension)
+CORE_TESTS = test/unit_model test/unit_tokenizer test/unit_loader test/tokdump
+
+.PHONY: core
+core: bin/sst2 $(CORE_TESTS)
+
+bin/sst2: src/cli.o $(CORE_OBJS)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(DEP_LIBS)
+
+test/%.o: test/%.c src/sst2_core.h
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(CORE_TESTS): test/%: test/%.o $(CORE_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(OBJS) src/cli.o: src/sst2_core.h

@@ -1,0 +1,116 @@
+# scripts/lib.sh: shared steps of scripts/demo.sh and scripts/test.sh (sourced, not run).
+#
+# Environment (all optional):
+#   SST2_FIXTURES  test data read in place        (default: ../shared/fixtures from the repo root)
+#   SST2_WORK      scratch: cluster, generated models, logs (default: /tmp/sst2-work)
+#   SST2_PGPORT    port of the throwaway cluster  (default: 54329)
+#   PG_CONFIG      which PostgreSQL to build for  (default: pg_config of PostgreSQL 15)
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SST2_FIXTURES=${SST2_FIXTURES:-$ROOT/../shared/fixtures}
+[ -d "$SST2_FIXTURES" ] && SST2_FIXTURES=$(cd "$SST2_FIXTURES" && pwd)
+SST2_WORK=${SST2_WORK:-/tmp/sst2-work}
+SST2_PGPORT=${SST2_PGPORT:-54329}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+export PG_CONFIG=${PG_CONFIG:-$PGBIN/pg_config}
+export SST2_FIXTURES SST2_WORK
+PY=/usr/bin/python3
+
+APT_PACKAGES="build-essential pkg-config postgresql-15 postgresql-server-dev-15 libopenblas-dev
+ libutf8proc-dev libjson-c-dev python3-numpy python3-onnx clang libclang-rt-14-dev valgrind nodejs npm
+ util-linux"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+have_fixtures() { [ -f "$SST2_FIXTURES/golden/tokenizer.jsonl" ]; }
+
+# Run a command as the database's OS user (postgres when we are root).
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Install the Debian packages and npm oracles that are missing.
+ensure_deps() {
+	local missing=""
+	for p in $APT_PACKAGES; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		if [ "$(id -u)" != 0 ]; then
+			log "missing packages:$missing (run as root, or: sudo apt-get install$missing)"; return 1
+		fi
+		log "apt-get install$missing"
+		apt-get update -qq >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	fi
+}
+
+# npm oracles (Hugging Face tokenizers, ONNX Runtime) for the tests; not ours.
+ensure_oracles() {
+	if [ ! -d "$ROOT/test/oracle/node_modules/tokenizers" ] || [ ! -d "$ROOT/test/oracle/node_modules/onnxruntime-node" ]; then
+		log "npm ci --ignore-scripts (test/oracle)"
+		(cd "$ROOT/test/oracle" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+	fi
+}
+
+# Build the extension and the core tools, and install the extension.
+build_install() {
+	log "build"
+	make -C "$ROOT" -s -j2 all core >/dev/null
+	log "make install"
+	if [ "$(id -u)" = 0 ]; then
+		make -C "$ROOT" -s install >/dev/null
+	else
+		sudo make -C "$ROOT" -s install >/dev/null
+	fi
+}
+
+# Generate a deterministic checkpoint folder (shared/tools/detweights.py) once.
+det_model() { # NAME [detweights options]
+	local name=$1; shift
+	local dir="$SST2_WORK/models/$name"
+	if [ ! -f "$dir/model.safetensors" ]; then
+		log "generating $name"
+		mkdir -p "$SST2_WORK/models"
+		$PY "$SST2_FIXTURES/../tools/detweights.py" "$dir.tmp" "$@" >/dev/null
+		rm -rf "$dir"; mv "$dir.tmp" "$dir"
+	fi
+	chmod -R a+rX "$SST2_WORK/models"
+	echo "$dir"
+}
+
+# Start a throwaway cluster in $SST2_WORK/NAME; sets PGHOST, PGPORT, PGUSER, PGDATABASE.
+start_cluster() { # NAME MODEL_PATH
+	local name=$1 model=$2
+	local dir="$SST2_WORK/$name"
+	stop_cluster_dir "$dir"
+	rm -rf "$dir"; mkdir -p "$dir/run"
+	chmod a+rx "$SST2_WORK"
+	[ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
+	as_pg "$PGBIN/initdb" -D "$dir/data" -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1
+	cat >>"$dir/data/postgresql.conf" <<EOC
+listen_addresses = ''
+port = $SST2_PGPORT
+unix_socket_directories = '$dir/run'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+sst2.model_path = '$model'
+EOC
+	as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+	export PGHOST="$dir/run" PGPORT="$SST2_PGPORT" PGDATABASE=postgres
+	if [ "$(id -u)" = 0 ]; then export PGUSER=postgres; else export PGUSER=$(id -un); fi
+	CLUSTER_DIR=$dir
+	log "cluster up: $dir (port $SST2_PGPORT)"
+}
+
+stop_cluster_dir() {
+	local dir=$1
+	if [ -f "$dir/data/postmaster.pid" ]; then
+		as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
+}
+
+stop_cluster() { [ -n "${CLUSTER_DIR:-}" ] && stop_cluster_dir "$CLUSTER_DIR"; return 0; }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, runs the C unit
+# tests, the tokenizer differential test against Hugging Face's tokenizers,
+# starts a throwaway cluster, runs the regression and SQL tests, and ends with
+# "N passed, N failed[, N skipped]".  Tests that need ../shared/fixtures skip,
+# saying so, where it is absent.
+#
+#   SST2_QUICK=1       shorter fuzz and differential runs (local iteration)
+#   SST2_ONLY=REGEX    run only the steps whose name matches
+source "$(dirname "$0")/lib.sh"
+set +e
+
+PASSED=0 FAILED=0 SKIPPED=0 FAILURES=""
+LOGDIR="$SST2_WORK/logs"
+QUICK=${SST2_QUICK:-0}
+
+# step NAME CMD...: run a test command; exit 0 passes, 77 skips, anything else fails.
+step() {
+	local name=$1; shift
+	if [ -n "${SST2_ONLY:-}" ] && ! [[ $name =~ $SST2_ONLY ]]; then return 0; fi
+	local logf="$LOGDIR/$name.log" t0=$SECONDS rc
+	"$@" >"$logf" 2>&1
+	rc=$?
+	case $rc in
+	0) PASSED=$((PASSED + 1)); printf 'PASS  %-28s %4ds  %s\n' "$name" $((SECONDS - t0)) "$(grep -E 'passed|PASS:|result:' "$logf" | tail -n 1)" ;;
+	77) SKIPPED=$((SKIPPED + 1)); printf 'SKIP  %-28s %s\n' "$name" "$(grep -m1 SKIP "$logf")" ;;
+	*) FAILED=$((FAILED + 1)); FAILURES="$FAILURES $name"; printf 'FAIL  %-28s (exit %d) log: %s\n' "$name" $rc "$logf"; tail -n 25 "$logf" | sed 's/^/      /' ;;
+	esac
+}
+
+needs_fixtures() { if ! have_fixtures; then echo "SKIP: $SST2_FIXTURES is absent (../shared/fixtures: real vocab, golden outputs, models)"; exit 77; fi; }
+
+mkdir -p "$LOGDIR"
+ensure_deps || exit 1
+ensure_oracles || exit 1
+build_install || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+if have_fixtures; then
+	DET=$(det_model distilbert-det)
+	TINY=$(det_model tiny-det --dim 64 --layers 2 --heads 2 --hidden 128)
+	MINI=$SST2_FIXTURES/sst2-mini
+else
+	log "SKIP: $SST2_FIXTURES is absent: tests that need the fixtures skip"
+	DET=/nonexistent TINY=/nonexistent MINI=/nonexistent
+fi
+export SST2_DET_MODEL=$DET SST2_TINY_MODEL=$TINY SST2_MINI_MODEL=$MINI
+export SST2_TEST_TMP="$SST2_WORK/tmp"; mkdir -p "$SST2_TEST_TMP"
+
+cd "$ROOT"
+
+# ---- the PostgreSQL-free core
+step unit_tokenizer ./test/unit_tokenizer
+step unit_loader ./test/unit_loader
+step unit_model ./test/unit_model
+DIFF_COUNT=20000; [ "$QUICK" = 1 ] && DIFF_COUNT=3000
+step tokenizer_diff bash -c "$(declare -f needs_fixtures have_fixtures); needs_fixtures; node test/tokenizer_diff.js --count $DIFF_COUNT"
+
+# ---- PostgreSQL: a throwaway cluster with the sst2-mini model
+start_cluster test "$MINI"
+trap stop_cluster EXIT
+
+# pg_regress: one result per regression test
+if have_fixtures; then
+	make -s installcheck >"$LOGDIR/installcheck.log" 2>&1
+	while read -r name res; do
+		if [ "$res" = ok ]; then PASSED=$((PASSED + 1)); printf 'PASS  regress/%s\n' "$name"
+		else FAILED=$((FAILED + 1)); FAILURES="$FAILURES regress/$name"; printf 'FAIL  regress/%s\n' "$name"; fi
+	done < <(sed -nE 's/^(test|ok|not ok)? *[0-9]* *-? *([a-z0-9_]+) +\.\.\. *(ok|FAILED|failed).*/\2 \3/p' "$LOGDIR/installcheck.log")
+	grep -qE '^(test|ok|not ok)' "$LOGDIR/installcheck.log" || { FAILED=$((FAILED + 1)); echo "FAIL  installcheck (no results)"; tail -n 20 "$LOGDIR/installcheck.log"; }
+	[ -f regression.diffs ] && head -n 60 regression.diffs
+else
+	SKIPPED=$((SKIPPED + 1)); echo "SKIP  installcheck (../shared/fixtures absent)"
+fi
+
+for t in test/sql/*.sh; do
+	[ -f "$t" ] || continue
+	step "sql_$(basename "$t" .sh)" bash "$t"
+done
+
+echo
+[ -n "$FAILURES" ] && echo "failed:$FAILURES"
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" = 0 ]

@@ -1,0 +1,165 @@
+/*
+ * sst2_core.h
+ *	  The PostgreSQL-free core of sst2: checkpoint loader, tokenizer and the
+ *	  DistilBERT forward pass.  Everything here is plain C99 + POSIX and links
+ *	  against OpenBLAS, utf8proc and json-c only, so it can be unit-tested and
+ *	  used from the command-line tool without a database.
+ *
+ *	  Conventions:
+ *	  - Functions that can fail return an sst2_status and fill an sst2_error
+ *	    with a one-line message in PostgreSQL style (lower case, no trailing
+ *	    period), naming the file and the tensor/key involved and, where it
+ *	    applies, what was expected and what was found.
+ *	  - Memory is malloc'd; nothing allocated here ever escapes into a SQL
+ *	    result (the PostgreSQL layer copies what it returns into palloc'd
+ *	    memory).
+ *	  - Long loops call sst2_interrupt_hook (when set) so a caller can cancel
+ *	    (PostgreSQL sets it to a function running CHECK_FOR_INTERRUPTS()).  The
+ *	    hook may longjmp out: the core keeps no temporary allocation across a
+ *	    call to it, so nothing leaks when it does.
+ */
+#ifndef SST2_CORE_H
+#define SST2_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum sst2_status
+{
+	SST2_OK = 0,
+	SST2_ERR_IO,				/* file missing, unreadable, mmap failed */
+	SST2_ERR_FORMAT,			/* file present but malformed or inconsistent */
+	SST2_ERR_CONFIG,			/* config values invalid or unsupported */
+	SST2_ERR_NOMEM,				/* allocation failed */
+	SST2_ERR_LIMIT				/* input larger than a configured limit */
+} sst2_status;
+
+typedef struct sst2_error
+{
+	sst2_status code;
+	char		msg[1024];
+} sst2_error;
+
+/* Fill err (which may be NULL) with printf-style text; returns code. */
+sst2_status sst2_set_error(sst2_error *err, sst2_status code, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+
+/* Called between layers and other long steps; may longjmp (see above). */
+extern void (*sst2_interrupt_hook) (void);
+
+#define SST2_CHECK_INTERRUPTS() \
+	do { if (sst2_interrupt_hook) sst2_interrupt_hook(); } while (0)
+
+/* ---------------------------------------------------------------- config */
+
+#define SST2_MAX_LABELS 1024
+
+/* Hyper-parameters from config.json (old hub style and transformers 5 style). */
+typedef struct sst2_config
+{
+	int			dim;			/* "dim": hidden size, e.g. 768 */
+	int			n_layers;		/* "n_layers" */
+	int			n_heads;		/* "n_heads"; dim % n_heads == 0 */
+	int			hidden_dim;		/* "hidden_dim": FFN inner size, e.g. 3072 */
+	int			vocab_size;		/* "vocab_size": rows of word_embeddings */
+	int			max_pos;		/* "max_position_embeddings" */
+	int			n_labels;		/* number of entries in id2label */
+	char	  **labels;			/* [n_labels] label names, id order */
+	bool		sinusoidal;		/* "sinusoidal_pos_embds" (must be false) */
+	char		activation[16]; /* "gelu" (exact, erf) or "relu" */
+} sst2_config;
+
+/* Parse and validate config.json at path.  On success cfg owns its labels. */
+sst2_status sst2_config_load(sst2_config *cfg, const char *path, sst2_error *err);
+void		sst2_config_free(sst2_config *cfg);
+
+/* ---------------------------------------------------------------- tokenizer */
+
+typedef struct sst2_tokenizer sst2_tokenizer;
+
+typedef struct sst2_tokenizer_options
+{
+	bool		lowercase;		/* tokenizer_config "do_lower_case", default true */
+	int			strip_accents;	/* -1 = follow lowercase (null), 0 = no, 1 = yes */
+	bool		chinese_chars;	/* "tokenize_chinese_chars", default true */
+} sst2_tokenizer_options;
+
+/*
+ * Load vocab.txt (one token a line, id = line number from 0) and, when
+ * tokcfg_path is not NULL and the file exists, tokenizer_config.json.
+ * [CLS], [SEP], [UNK] must be present; [PAD] and [MASK] are optional.
+ */
+sst2_status sst2_tokenizer_load(sst2_tokenizer **out, const char *vocab_path,
+								const char *tokcfg_path, sst2_error *err);
+void		sst2_tokenizer_free(sst2_tokenizer *tok);
+int			sst2_tokenizer_vocab_size(const sst2_tokenizer *tok);
+
+/*
+ * Tokenize text (UTF-8, len bytes; invalid UTF-8 is read as U+FFFD, which
+ * the BERT normalizer then drops) exactly as Hugging Face's BertTokenizerFast
+ * does: [CLS] word pieces [SEP].  At most max_ids ids are written (max_ids >=
+ * 2): like truncation=True, max_length=max_ids, only the first max_ids-2 word
+ * pieces are kept, and work stops once they exist.  Returns the number of ids
+ * written, or -1 if max_ids < 2.
+ */
+int			sst2_tokenize(const sst2_tokenizer *tok, const char *text, size_t len,
+						  int32_t *ids, int max_ids);
+
+/* ---------------------------------------------------------------- model */
+
+typedef enum sst2_dtype
+{
+	SST2_F32 = 0,
+	SST2_F16,
+	SST2_BF16
+} sst2_dtype;
+
+typedef struct sst2_model sst2_model;
+
+/*
+ * Open a Hugging Face checkpoint folder: config.json, model.safetensors,
+ * vocab.txt, tokenizer_config.json (optional).  Every tensor's name, dtype,
+ * shape and byte range is checked against the config.
+ *
+ * F32 weights are used in place from a read-only shared mapping of
+ * model.safetensors (no copy).  F16/BF16 weights are upcast to fp32 once:
+ * when cache_dir is not NULL, into a cache file there (written atomically,
+ * named after the source file's identity) that is then mapped read-only and
+ * shared by every process opening the same model; when cache_dir is NULL,
+ * into private memory.
+ */
+sst2_status sst2_model_open(sst2_model **out, const char *dir,
+							const char *cache_dir, sst2_error *err);
+void		sst2_model_free(sst2_model *m);
+
+const sst2_config *sst2_model_config(const sst2_model *m);
+const sst2_tokenizer *sst2_model_tokenizer(const sst2_model *m);
+sst2_dtype	sst2_model_dtype(const sst2_model *m);	/* dtype in the file */
+const char *sst2_dtype_name(sst2_dtype t);			/* "F32", "F16", "BF16" */
+size_t		sst2_model_bytes_mapped(const sst2_model *m);
+const char *sst2_model_weights_path(const sst2_model *m); /* file mapped (source or cache) */
+
+/*
+ * True when any file of the folder changed on disk (inode, size or mtime)
+ * since the model was opened, or can no longer be stat'ed.
+ */
+bool		sst2_model_changed(const sst2_model *m);
+
+/*
+ * Run the classifier on n_seqs token sequences packed one after another in
+ * ids (lens[i] ids each, 1 <= lens[i] <= max_pos, every id < vocab_size).
+ * All tokens of the batch go through each linear layer as one matrix product;
+ * attention runs per sequence.  Writes n_seqs * n_labels logits.
+ * The activation workspace lives in m and is reused between calls.
+ */
+sst2_status sst2_model_forward(sst2_model *m, const int32_t *ids,
+							   const int *lens, int n_seqs, float *logits,
+							   sst2_error *err);
+
+/* Index of the largest logit and its softmax probability (the pipeline's score). */
+int			sst2_top_label(const float *logits, int n_labels, float *score);
+
+#endif							/* SST2_CORE_H */
