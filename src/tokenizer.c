@@ -1,0 +1,987 @@
+/*
+ * tokenizer.c
+ *	  BERT WordPiece tokenizer, identical in output to Hugging Face's
+ *	  BertTokenizerFast (tokenizers' BertNormalizer + BertPreTokenizer +
+ *	  WordPiece + [CLS]/[SEP] template, special tokens matched first).
+ *
+ *	  The text is processed as one stream, code point by code point, in the
+ *	  order Hugging Face applies its steps to the whole string:
+ *
+ *	    special tokens ([CLS], [SEP], [UNK], [PAD], [MASK], matched verbatim in
+ *	    the raw text) -> clean_text -> handle_chinese_chars -> NFD and
+ *	    strip_accents (canonical reordering of surviving marks) -> lowercase
+ *	    -> split on whitespace and punctuation -> WordPiece
+ *
+ *	  This is exact because NFD reorders only runs of combining marks, which
+ *	  never span a space, a CJK ideograph or a special token, and because every
+ *	  other step works one code point at a time.  Each per-code-point decision
+ *	  comes from tables generated from the Hugging Face library itself
+ *	  (unicode_tables.c, see tools/gen_unicode_tables.js); utf8proc supplies
+ *	  only the values of nonzero canonical combining classes.
+ *
+ *	  Streaming lets truncation stop the work once max_ids - 2 word pieces
+ *	  exist, and keeps all per-call state in a small struct on the stack.
+ */
+#include "sst2_core.h"
+#include "unicode_tables.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <utf8proc.h>
+
+#define MAX_WORD_CHARS	100		/* max_input_chars_per_word */
+#define WORD_BYTES		(MAX_WORD_CHARS * 4 + 8)
+#define REORDER_MAX		128		/* buffered combining marks awaiting reordering */
+
+typedef struct special_token
+{
+	const char *text;
+	int			len;
+	int			id;
+} special_token;
+
+struct sst2_tokenizer
+{
+	int			vocab_size;
+	char	   *pool;			/* vocab file contents, tokens NUL-terminated */
+	uint32_t   *tok_off;		/* [vocab_size] offset of each token in pool */
+	uint32_t   *tok_len;		/* [vocab_size] length in bytes */
+	int32_t    *main_tab;		/* open addressing: token -> id, -1 empty */
+	uint32_t	main_mask;
+	int32_t    *cont_tab;		/* "##x" tokens keyed by x */
+	uint32_t	cont_mask;
+	uint32_t	max_main_len;	/* longest token, bytes */
+	uint32_t	max_cont_len;	/* longest continuation key, bytes */
+	int32_t		unk_id;
+	int32_t		cls_id;
+	int32_t		sep_id;
+	int			n_special;
+	special_token special[5];
+	sst2_tokenizer_options opt;
+	bool		strip;			/* strip_accents resolved against lowercase */
+};
+
+/* ---------------------------------------------------------------- hashing */
+
+/* FNV-1a over a byte string. */
+static inline uint32_t
+hash_bytes(const char *s, size_t len)
+{
+	uint32_t	h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		h ^= (unsigned char) s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/*
+ * Look up key (len bytes) in one of the tokenizer's tables; skip is the
+ * number of leading bytes of each stored token that are not part of its key
+ * (2 for the "##" continuation table).  Returns the id or -1.
+ */
+static inline int32_t
+table_lookup(const sst2_tokenizer *tok, const int32_t *tab, uint32_t mask,
+			 int skip, const char *key, size_t len)
+{
+	uint32_t	i = hash_bytes(key, len) & mask;
+
+	for (;;)
+	{
+		int32_t		id = tab[i];
+
+		if (id < 0)
+			return -1;
+		if (tok->tok_len[id] - skip == len &&
+			memcmp(tok->pool + tok->tok_off[id] + skip, key, len) == 0)
+			return id;
+		i = (i + 1) & mask;
+	}
+}
+
+/* Insert id under its key (token minus skip leading bytes); no duplicates. */
+static void
+table_insert(const sst2_tokenizer *tok, int32_t *tab, uint32_t mask, int skip,
+			 int32_t id)
+{
+	const char *key = tok->pool + tok->tok_off[id] + skip;
+	uint32_t	i = hash_bytes(key, tok->tok_len[id] - skip) & mask;
+
+	while (tab[i] >= 0)
+		i = (i + 1) & mask;
+	tab[i] = id;
+}
+
+/* Smallest power of two >= 2 * n (at least 16), minus one. */
+static uint32_t
+table_mask_for(int n)
+{
+	uint32_t	size = 16;
+
+	while (size < (uint32_t) n * 2)
+		size <<= 1;
+	return size - 1;
+}
+
+/* ---------------------------------------------------------------- loading */
+
+/*
+ * Read a whole file into a NUL-terminated malloc'd buffer.  Returns NULL with
+ * errno set on failure.
+ */
+static char *
+read_file(const char *path, size_t *len_out)
+{
+	FILE	   *f = fopen(path, "rb");
+	char	   *buf = NULL;
+	size_t		cap = 0,
+				len = 0;
+
+	if (!f)
+		return NULL;
+	for (;;)
+	{
+		size_t		n;
+
+		if (cap - len < 65536)
+		{
+			size_t		ncap = cap ? cap * 2 : 1 << 20;
+			char	   *nb = realloc(buf, ncap + 1);
+
+			if (!nb)
+			{
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+		{
+			if (ferror(f))
+			{
+				int			e = errno ? errno : EIO;
+
+				free(buf);
+				fclose(f);
+				errno = e;
+				return NULL;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	buf[len] = '\0';
+	*len_out = len;
+	return buf;
+}
+
+/*
+ * Read one boolean option of tokenizer_config.json.  A missing key or JSON
+ * null leaves *val unchanged (and sets *is_null when asked); anything else
+ * but a boolean is an error.
+ */
+static sst2_status
+config_bool(json_object *root, const char *key, bool *val, bool *is_null,
+			const char *path, sst2_error *err)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(root, key, &v) || v == NULL)
+	{
+		if (is_null)
+			*is_null = true;
+		return SST2_OK;
+	}
+	if (!json_object_is_type(v, json_type_boolean))
+		return sst2_set_error(err, SST2_ERR_CONFIG,
+							  "\"%s\" in tokenizer config \"%s\" must be true, false or null, not %s",
+							  key, path, json_object_to_json_string(v));
+	*val = json_object_get_boolean(v);
+	if (is_null)
+		*is_null = false;
+	return SST2_OK;
+}
+
+/*
+ * Read tokenizer_config.json into opt.  A file that does not exist means the
+ * defaults; an unreadable or malformed one is an error.
+ */
+static sst2_status
+load_tokenizer_config(sst2_tokenizer_options *opt, const char *path,
+					  sst2_error *err)
+{
+	size_t		len;
+	char	   *buf = read_file(path, &len);
+	json_tokener *tk;
+	json_object *root;
+	enum json_tokener_error jerr;
+	sst2_status st;
+	bool		strip_null = true,
+				strip = false;
+
+	if (!buf)
+	{
+		if (errno == ENOENT)
+			return SST2_OK;
+		return sst2_set_error(err, SST2_ERR_IO,
+							  "could not read tokenizer config \"%s\": %s",
+							  path, strerror(errno));
+	}
+	tk = json_tokener_new();
+	if (!tk)
+	{
+		free(buf);
+		return sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
+	}
+	root = json_tokener_parse_ex(tk, buf, (int) len);
+	jerr = json_tokener_get_error(tk);
+	if (jerr == json_tokener_success && json_tokener_get_parse_end(tk) < len)
+	{
+		/* only whitespace may follow the object */
+		for (size_t i = json_tokener_get_parse_end(tk); i < len; i++)
+			if (!strchr(" \t\r\n", buf[i]))
+			{
+				json_object_put(root);
+				root = NULL;
+				json_tokener_free(tk);
+				free(buf);
+				return sst2_set_error(err, SST2_ERR_FORMAT,
+									  "tokenizer config \"%s\" has trailing data after the JSON object",
+									  path);
+			}
+	}
+	if (jerr != json_tokener_success)
+	{
+		const char *desc = jerr == json_tokener_continue ?
+		"unexpected end of file" : json_tokener_error_desc(jerr);
+
+		json_object_put(root);
+		json_tokener_free(tk);
+		free(buf);
+		return sst2_set_error(err, SST2_ERR_FORMAT,
+							  "could not parse tokenizer config \"%s\": %s",
+							  path, desc);
+	}
+	json_tokener_free(tk);
+	free(buf);
+	if (!root || !json_object_is_type(root, json_type_object))
+	{
+		json_object_put(root);
+		return sst2_set_error(err, SST2_ERR_FORMAT,
+							  "tokenizer config \"%s\" is not a JSON object", path);
+	}
+	st = config_bool(root, "do_lower_case", &opt->lowercase, NULL, path, err);
+	if (st == SST2_OK)
+		st = config_bool(root, "strip_accents", &strip, &strip_null, path, err);
+	if (st == SST2_OK)
+		st = config_bool(root, "tokenize_chinese_chars", &opt->chinese_chars,
+						 NULL, path, err);
+	if (st == SST2_OK)
+		opt->strip_accents = strip_null ? -1 : (strip ? 1 : 0);
+	json_object_put(root);
+	return st;
+}
+
+/* Free a tokenizer (NULL is fine). */
+void
+sst2_tokenizer_free(sst2_tokenizer *tok)
+{
+	if (!tok)
+		return;
+	free(tok->pool);
+	free(tok->tok_off);
+	free(tok->tok_len);
+	free(tok->main_tab);
+	free(tok->cont_tab);
+	free(tok);
+}
+
+/*
+ * Split the vocabulary buffer into lines (in place), one token a line; a
+ * trailing "\r" is dropped (CRLF files) and a missing final newline is fine.
+ * Fills tok_off/tok_len and vocab_size.
+ */
+static sst2_status
+split_vocab(sst2_tokenizer *tok, size_t len, const char *path, sst2_error *err)
+{
+	char	   *buf = tok->pool;
+	size_t		n = 0,
+				pos;
+
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] == '\n')
+			n++;
+	if (len > 0 && buf[len - 1] != '\n')
+		n++;
+	if (n == 0)
+		return sst2_set_error(err, SST2_ERR_FORMAT,
+							  "vocabulary file \"%s\" is empty", path);
+	if (n > (size_t) INT32_MAX / 2)
+		return sst2_set_error(err, SST2_ERR_LIMIT,
+							  "vocabulary file \"%s\" has too many lines", path);
+	tok->tok_off = malloc(n * sizeof(uint32_t));
+	tok->tok_len = malloc(n * sizeof(uint32_t));
+	if (!tok->tok_off || !tok->tok_len)
+		return sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
+	if (len > UINT32_MAX - 1)
+		return sst2_set_error(err, SST2_ERR_LIMIT,
+							  "vocabulary file \"%s\" is too large", path);
+
+	pos = 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		char	   *nl = memchr(buf + pos, '\n', len - pos);
+		size_t		e = nl ? (size_t) (nl - buf) : len;
+		size_t		te = e;
+
+		if (te > pos && buf[te - 1] == '\r')
+			te--;
+		buf[te] = '\0';
+		tok->tok_off[i] = (uint32_t) pos;
+		tok->tok_len[i] = (uint32_t) (te - pos);
+		pos = e + 1;
+	}
+	tok->vocab_size = (int) n;
+	return SST2_OK;
+}
+
+/*
+ * Load vocab.txt and (optionally) tokenizer_config.json; see sst2_core.h.
+ */
+sst2_status
+sst2_tokenizer_load(sst2_tokenizer **out, const char *vocab_path,
+					const char *tokcfg_path, sst2_error *err)
+{
+	static const char *const special_names[5] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+	sst2_tokenizer *tok;
+	size_t		len;
+	sst2_status st;
+	int			n_cont = 0;
+
+	*out = NULL;
+	tok = calloc(1, sizeof(*tok));
+	if (!tok)
+		return sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
+	tok->opt.lowercase = true;
+	tok->opt.strip_accents = -1;
+	tok->opt.chinese_chars = true;
+
+	tok->pool = read_file(vocab_path, &len);
+	if (!tok->pool)
+	{
+		st = sst2_set_error(err, errno == ENOMEM ? SST2_ERR_NOMEM : SST2_ERR_IO,
+							"could not read vocabulary file \"%s\": %s",
+							vocab_path, strerror(errno));
+		goto fail;
+	}
+	if ((st = split_vocab(tok, len, vocab_path, err)) != SST2_OK)
+		goto fail;
+
+	/* hash tables; duplicates are an error */
+	tok->main_mask = table_mask_for(tok->vocab_size);
+	tok->main_tab = malloc(((size_t) tok->main_mask + 1) * sizeof(int32_t));
+	if (!tok->main_tab)
+	{
+		st = sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	memset(tok->main_tab, 0xff, ((size_t) tok->main_mask + 1) * sizeof(int32_t));
+	for (int32_t id = 0; id < tok->vocab_size; id++)
+	{
+		const char *s = tok->pool + tok->tok_off[id];
+		uint32_t	l = tok->tok_len[id];
+		int32_t		prev = table_lookup(tok, tok->main_tab, tok->main_mask, 0, s, l);
+
+		if (prev >= 0)
+		{
+			st = sst2_set_error(err, SST2_ERR_FORMAT,
+								"duplicate token \"%s\" in vocabulary file \"%s\" at lines %d and %d",
+								s, vocab_path, prev + 1, id + 1);
+			goto fail;
+		}
+		table_insert(tok, tok->main_tab, tok->main_mask, 0, id);
+		if (l > tok->max_main_len)
+			tok->max_main_len = l;
+		if (l > 2 && s[0] == '#' && s[1] == '#')
+			n_cont++;
+	}
+	tok->cont_mask = table_mask_for(n_cont);
+	tok->cont_tab = malloc(((size_t) tok->cont_mask + 1) * sizeof(int32_t));
+	if (!tok->cont_tab)
+	{
+		st = sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	memset(tok->cont_tab, 0xff, ((size_t) tok->cont_mask + 1) * sizeof(int32_t));
+	for (int32_t id = 0; id < tok->vocab_size; id++)
+	{
+		const char *s = tok->pool + tok->tok_off[id];
+		uint32_t	l = tok->tok_len[id];
+
+		if (l > 2 && s[0] == '#' && s[1] == '#')
+		{
+			table_insert(tok, tok->cont_tab, tok->cont_mask, 2, id);
+			if (l - 2 > tok->max_cont_len)
+				tok->max_cont_len = l - 2;
+		}
+	}
+
+	/* special tokens: [UNK], [CLS], [SEP] required */
+	for (int i = 0; i < 5; i++)
+	{
+		const char *name = special_names[i];
+		int32_t		id = table_lookup(tok, tok->main_tab, tok->main_mask, 0,
+									  name, strlen(name));
+
+		if (id < 0)
+		{
+			if (i == 0 || i == 4)
+				continue;
+			st = sst2_set_error(err, SST2_ERR_FORMAT,
+								"vocabulary file \"%s\" has no \"%s\" token",
+								vocab_path, name);
+			goto fail;
+		}
+		if (i == 1)
+			tok->unk_id = id;
+		else if (i == 2)
+			tok->cls_id = id;
+		else if (i == 3)
+			tok->sep_id = id;
+		tok->special[tok->n_special].text = tok->pool + tok->tok_off[id];
+		tok->special[tok->n_special].len = (int) tok->tok_len[id];
+		tok->special[tok->n_special].id = id;
+		tok->n_special++;
+	}
+
+	if (tokcfg_path &&
+		(st = load_tokenizer_config(&tok->opt, tokcfg_path, err)) != SST2_OK)
+		goto fail;
+	tok->strip = tok->opt.strip_accents < 0 ? tok->opt.lowercase
+		: tok->opt.strip_accents > 0;
+
+	*out = tok;
+	return SST2_OK;
+
+fail:
+	sst2_tokenizer_free(tok);
+	return st;
+}
+
+/* Number of tokens in the vocabulary. */
+int
+sst2_tokenizer_vocab_size(const sst2_tokenizer *tok)
+{
+	return tok->vocab_size;
+}
+
+/* ---------------------------------------------------------------- tokenizing */
+
+/* Per-call state of the streaming pipeline (lives on the caller's stack). */
+typedef struct tk_state
+{
+	const sst2_tokenizer *tok;
+	int32_t    *ids;			/* word piece output */
+	int			n;				/* pieces written */
+	int			limit;			/* pieces wanted */
+	bool		done;			/* limit reached: stop */
+	/* debugging mode: words go to cb instead of WordPiece */
+	void		(*cb) (void *arg, const char *word, size_t wlen, int special);
+	void	   *cb_arg;
+	/* current word */
+	int			wchars;			/* code points so far */
+	size_t		wbytes;
+	bool		woverflow;		/* more than MAX_WORD_CHARS */
+	/* combining marks awaiting canonical reordering (strip mode) */
+	int			rn;
+	uint32_t	rbuf[REORDER_MAX];
+	char		word[WORD_BYTES];
+} tk_state;
+
+/* Append one id to the output; sets done once the limit is reached. */
+static inline void
+push_id(tk_state *st, int32_t id)
+{
+	if (st->n < st->limit)
+		st->ids[st->n++] = id;
+	if (st->n >= st->limit)
+		st->done = true;
+}
+
+/*
+ * WordPiece on the current word: greedy longest match from the left,
+ * continuation pieces looked up without their "##"; any unmatchable rest
+ * makes the whole word [UNK].
+ */
+static void
+wordpiece(tk_state *st)
+{
+	const sst2_tokenizer *tok = st->tok;
+	const char *w = st->word;
+	size_t		wlen = st->wbytes;
+	size_t		start = 0;
+	int32_t		pieces[MAX_WORD_CHARS];
+	int			np = 0;
+
+	while (start < wlen)
+	{
+		size_t		maxb = start ? tok->max_cont_len : tok->max_main_len;
+		size_t		end = (wlen - start > maxb) ? start + maxb : wlen;
+		int32_t		id = -1;
+
+		while (end > start && end < wlen && ((unsigned char) w[end] & 0xC0) == 0x80)
+			end--;
+		while (end > start)
+		{
+			id = start ?
+				table_lookup(tok, tok->cont_tab, tok->cont_mask, 2, w + start, end - start) :
+				table_lookup(tok, tok->main_tab, tok->main_mask, 0, w, end);
+			if (id >= 0)
+				break;
+			end--;
+			while (end > start && ((unsigned char) w[end] & 0xC0) == 0x80)
+				end--;
+		}
+		if (id < 0)
+		{
+			push_id(st, tok->unk_id);
+			return;
+		}
+		pieces[np++] = id;
+		start = end;
+	}
+	for (int i = 0; i < np && !st->done; i++)
+		push_id(st, pieces[i]);
+}
+
+/* End the current word (if any): WordPiece it, or hand it to the callback. */
+static inline void
+end_word(tk_state *st)
+{
+	if (st->wchars == 0)
+		return;
+	if (st->cb)
+		st->cb(st->cb_arg, st->word, st->wbytes, st->woverflow ? -2 : -1);
+	else if (st->woverflow)
+		push_id(st, st->tok->unk_id);
+	else
+		wordpiece(st);
+	st->wchars = 0;
+	st->wbytes = 0;
+	st->woverflow = false;
+}
+
+/* Append a code point to the current word. */
+static inline void
+word_append(tk_state *st, uint32_t c)
+{
+	char	   *p;
+
+	if (st->woverflow)
+		return;
+	if (st->wchars == MAX_WORD_CHARS)
+	{
+		st->woverflow = true;
+		/* the word will be one [UNK]: if that is the last piece wanted, stop */
+		if (!st->cb && st->n == st->limit - 1)
+		{
+			push_id(st, st->tok->unk_id);
+			st->wchars = 0;
+			st->wbytes = 0;
+			st->woverflow = false;
+		}
+		return;
+	}
+	p = st->word + st->wbytes;
+	if (c < 0x80)
+	{
+		p[0] = (char) c;
+		st->wbytes += 1;
+	}
+	else if (c < 0x800)
+	{
+		p[0] = (char) (0xC0 | (c >> 6));
+		p[1] = (char) (0x80 | (c & 0x3F));
+		st->wbytes += 2;
+	}
+	else if (c < 0x10000)
+	{
+		p[0] = (char) (0xE0 | (c >> 12));
+		p[1] = (char) (0x80 | ((c >> 6) & 0x3F));
+		p[2] = (char) (0x80 | (c & 0x3F));
+		st->wbytes += 3;
+	}
+	else
+	{
+		p[0] = (char) (0xF0 | (c >> 18));
+		p[1] = (char) (0x80 | ((c >> 12) & 0x3F));
+		p[2] = (char) (0x80 | ((c >> 6) & 0x3F));
+		p[3] = (char) (0x80 | (c & 0x3F));
+		st->wbytes += 4;
+	}
+	st->wchars++;
+}
+
+/*
+ * Pre-tokenizer on a fully normalized code point: punctuation is a word of
+ * its own, everything else extends the current word.  (Whitespace never
+ * reaches this point: clean_text already turned it into a word boundary, and
+ * no decomposition or lowercase mapping of a kept character yields any.)
+ */
+static inline void
+emit_char(tk_state *st, uint32_t c, unsigned f)
+{
+	if (f & SST2_UC_PUNCT)
+	{
+		end_word(st);
+		if (st->done)
+			return;
+		word_append(st, c);
+		end_word(st);
+	}
+	else
+		word_append(st, c);
+}
+
+/* Binary search of a generated mapping table; NULL when c is absent. */
+static const sst2_uc_map *
+uc_map_find(const sst2_uc_map *tab, int n, uint32_t c)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) >> 1;
+
+		if (tab[mid].cp == c)
+			return &tab[mid];
+		if (tab[mid].cp < c)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+/* Lowercase stage (when enabled), then the pre-tokenizer. */
+static inline void
+lower_char(tk_state *st, uint32_t c, unsigned f)
+{
+	if (st->tok->opt.lowercase && (f & SST2_UC_LOWER))
+	{
+		if (c < 0x80)
+			emit_char(st, c + 32, sst2_uc_flags(c + 32));
+		else
+		{
+			const sst2_uc_map *m = uc_map_find(sst2_uc_lower, sst2_uc_lower_count, c);
+
+			if (m)
+				for (int i = 0; i < m->len; i++)
+				{
+					uint32_t	x = sst2_uc_lower_pool[m->off + i];
+
+					emit_char(st, x, sst2_uc_flags(x));
+				}
+			else
+				emit_char(st, c, f);
+		}
+	}
+	else
+		emit_char(st, c, f);
+}
+
+/* Send the buffered combining marks on, in canonical order (stable by ccc). */
+static void
+flush_marks(tk_state *st)
+{
+	uint8_t		ccc[REORDER_MAX];
+	int			n = st->rn;
+
+	if (n == 0)
+		return;
+	for (int i = 0; i < n; i++)
+		ccc[i] = (uint8_t) utf8proc_get_property((utf8proc_int32_t) st->rbuf[i])->combining_class;
+	for (int i = 1; i < n; i++)
+	{
+		uint32_t	c = st->rbuf[i];
+		uint8_t		k = ccc[i];
+		int			j = i - 1;
+
+		while (j >= 0 && ccc[j] > k)
+		{
+			st->rbuf[j + 1] = st->rbuf[j];
+			ccc[j + 1] = ccc[j];
+			j--;
+		}
+		st->rbuf[j + 1] = c;
+		ccc[j + 1] = k;
+	}
+	st->rn = 0;
+	for (int i = 0; i < n; i++)
+		lower_char(st, st->rbuf[i], sst2_uc_flags(st->rbuf[i]));
+}
+
+/* One code point of a canonical decomposition, in strip_accents mode. */
+static inline void
+strip_char(tk_state *st, uint32_t d, unsigned f)
+{
+	if (f & SST2_UC_MN)
+		return;
+	if (f & SST2_UC_CCC)
+	{
+		/* a run this long is inside a word of > 100 chars: order is moot */
+		if (st->rn == REORDER_MAX)
+			flush_marks(st);
+		st->rbuf[st->rn++] = d;
+		return;
+	}
+	flush_marks(st);
+	lower_char(st, d, f);
+}
+
+/* A code point that survived clean_text: NFD + strip_accents, lowercase, split. */
+static void
+normalize_char(tk_state *st, uint32_t c, unsigned f)
+{
+	if (!st->tok->strip)
+	{
+		lower_char(st, c, f);
+		return;
+	}
+	if (!(f & SST2_UC_NFD))
+	{
+		strip_char(st, c, f);
+		return;
+	}
+	if (c >= 0xAC00 && c < 0xAC00 + 11172)
+	{
+		/* Hangul syllable: algorithmic decomposition, all parts are starters */
+		uint32_t	s = c - 0xAC00;
+		uint32_t	l = 0x1100 + s / 588,
+					v = 0x1161 + (s % 588) / 28,
+					t = s % 28;
+
+		strip_char(st, l, sst2_uc_flags(l));
+		strip_char(st, v, sst2_uc_flags(v));
+		if (t)
+			strip_char(st, 0x11A7 + t, sst2_uc_flags(0x11A7 + t));
+	}
+	else
+	{
+		const sst2_uc_map *m = uc_map_find(sst2_uc_nfd, sst2_uc_nfd_count, c);
+
+		for (int i = 0; i < m->len; i++)
+		{
+			uint32_t	d = sst2_uc_nfd_pool[m->off + i];
+
+			strip_char(st, d, sst2_uc_flags(d));
+		}
+	}
+}
+
+/* A word boundary in the raw text (space, CJK padding, special token). */
+static inline void
+boundary(tk_state *st)
+{
+	flush_marks(st);
+	if (!st->done)
+		end_word(st);
+}
+
+/*
+ * Decode one UTF-8 sequence at p (p < end).  Returns the number of bytes
+ * consumed and stores the code point, or 0xFFFD for an ill-formed sequence
+ * (its maximal valid prefix, at least one byte, is consumed).
+ */
+static inline int
+utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp)
+{
+	unsigned	b = p[0];
+	int			need;
+	uint32_t	c;
+	unsigned	lo = 0x80,
+				hi = 0xBF;
+
+	if (b < 0x80)
+	{
+		*cp = b;
+		return 1;
+	}
+	if (b >= 0xC2 && b <= 0xDF)
+	{
+		need = 1;
+		c = b & 0x1F;
+	}
+	else if (b >= 0xE0 && b <= 0xEF)
+	{
+		need = 2;
+		c = b & 0x0F;
+		if (b == 0xE0)
+			lo = 0xA0;
+		else if (b == 0xED)
+			hi = 0x9F;
+	}
+	else if (b >= 0xF0 && b <= 0xF4)
+	{
+		need = 3;
+		c = b & 0x07;
+		if (b == 0xF0)
+			lo = 0x90;
+		else if (b == 0xF4)
+			hi = 0x8F;
+	}
+	else
+	{
+		*cp = 0xFFFD;
+		return 1;
+	}
+	for (int i = 1; i <= need; i++)
+	{
+		unsigned	x;
+
+		if (p + i >= end)
+		{
+			*cp = 0xFFFD;
+			return i;
+		}
+		x = p[i];
+		if (x < lo || x > hi)
+		{
+			*cp = 0xFFFD;
+			return i;
+		}
+		lo = 0x80;
+		hi = 0xBF;
+		c = (c << 6) | (x & 0x3F);
+	}
+	*cp = c;
+	return need + 1;
+}
+
+/* Run the whole pipeline over text, feeding st (see the file header). */
+static void
+run_pipeline(tk_state *st, const char *text, size_t len)
+{
+	const sst2_tokenizer *tok = st->tok;
+	const unsigned char *p = (const unsigned char *) text;
+	const unsigned char *end = p + len;
+
+	while (p < end && !st->done)
+	{
+		uint32_t	c;
+		unsigned	f;
+
+		if (*p == '[' && tok->n_special)
+		{
+			int			k;
+
+			for (k = 0; k < tok->n_special; k++)
+			{
+				const special_token *s = &tok->special[k];
+
+				if ((size_t) (end - p) >= (size_t) s->len &&
+					memcmp(p, s->text, s->len) == 0)
+					break;
+			}
+			if (k < tok->n_special)
+			{
+				boundary(st);
+				if (st->done)
+					break;
+				if (st->cb)
+					st->cb(st->cb_arg, NULL, 0, tok->special[k].id);
+				else
+					push_id(st, tok->special[k].id);
+				p += tok->special[k].len;
+				continue;
+			}
+		}
+		p += utf8_decode(p, end, &c);
+		f = sst2_uc_flags(c);
+		if (f & SST2_UC_REMOVE)
+			continue;			/* includes U+0000 and U+FFFD */
+		if (f & SST2_UC_CLEAN_WS)
+		{
+			boundary(st);
+			continue;
+		}
+		if ((f & SST2_UC_CHINESE) && tok->opt.chinese_chars)
+		{
+			boundary(st);
+			if (st->done)
+				break;
+			normalize_char(st, c, f);
+			boundary(st);
+			continue;
+		}
+		normalize_char(st, c, f);
+	}
+	if (!st->done)
+		boundary(st);
+}
+
+/*
+ * Tokenize text into [CLS] pieces [SEP], keeping at most max_ids - 2 pieces;
+ * see sst2_core.h.
+ */
+int
+sst2_tokenize(const sst2_tokenizer *tok, const char *text, size_t len,
+			  int32_t *ids, int max_ids)
+{
+	tk_state	st;
+
+	if (max_ids < 2)
+		return -1;
+	st.tok = tok;
+	st.ids = ids + 1;
+	st.n = 0;
+	st.limit = max_ids - 2;
+	st.done = st.limit == 0;
+	st.cb = NULL;
+	st.cb_arg = NULL;
+	st.wchars = 0;
+	st.wbytes = 0;
+	st.woverflow = false;
+	st.rn = 0;
+	ids[0] = tok->cls_id;
+	if (text && len > 0)
+		run_pipeline(&st, text, len);
+	ids[st.n + 1] = tok->sep_id;
+	return st.n + 2;
+}
+
+/* Debugging entry point: words of the pre-tokenizer (see unicode_tables.h). */
+void
+sst2_tokenizer_pretokenize(const sst2_tokenizer *tok, const char *text,
+						   size_t len,
+						   void (*cb) (void *arg, const char *word,
+									   size_t wlen, int special),
+						   void *arg)
+{
+	tk_state	st;
+
+	st.tok = tok;
+	st.ids = NULL;
+	st.n = 0;
+	st.limit = 1;
+	st.done = false;
+	st.cb = cb;
+	st.cb_arg = arg;
+	st.wchars = 0;
+	st.wbytes = 0;
+	st.woverflow = false;
+	st.rn = 0;
+	run_pipeline(&st, text, len);
+}
