@@ -14,9 +14,9 @@ PGFILEDESC = "sst2 - DistilBERT SST-2 sentiment classification"
 
 CORE_OBJS = src/util.o src/config.o src/safetensors.o src/model.o \
 	src/tokenizer.o src/unicode_tables.o
-OBJS = $(CORE_OBJS) src/sst2.o
+OBJS = $(CORE_OBJS) src/sst2.o src/batch.o src/trigger.o
 
-REGRESS = sst2_basic
+REGRESS = sst2_basic sst2_batch sst2_schema
 REGRESS_OPTS = --inputdir=. --load-extension=sst2
 
 DEP_CFLAGS := $(shell pkg-config --cflags json-c libutf8proc openblas)

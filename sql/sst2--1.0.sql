@@ -37,3 +37,45 @@ CREATE FUNCTION sst2_model_info() RETURNS jsonb
 
 COMMENT ON FUNCTION sst2_model_info() IS
 	'the checkpoint this backend has loaded: path, dtype, sizes, labels, bytes mapped, load time';
+
+-- Batched surfaces: each classifies sst2.batch_size texts per forward pass.
+
+CREATE FUNCTION sst2_classify_batch(text[]) RETURNS sst2_result[]
+	AS 'MODULE_PATHNAME', 'sst2_classify_batch'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000;
+
+COMMENT ON FUNCTION sst2_classify_batch(text[]) IS
+	'sst2_classify of every element, in order (NULL gives NULL), in batches of sst2.batch_size';
+
+CREATE FUNCTION sst2_classify_agg_trans(internal, text) RETURNS internal
+	AS 'MODULE_PATHNAME', 'sst2_classify_agg_trans'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION sst2_classify_agg_final(internal) RETURNS sst2_result[]
+	AS 'MODULE_PATHNAME', 'sst2_classify_agg_final'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE sst2_classify_agg(text) (
+	SFUNC = sst2_classify_agg_trans,
+	STYPE = internal,
+	FINALFUNC = sst2_classify_agg_final,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE sst2_classify_agg(text) IS
+	'sst2_result[] of the group''s texts in input order (honours ORDER BY), classified in batches as rows arrive';
+
+CREATE FUNCTION sst2_classify_window(text) RETURNS sst2_result
+	AS 'MODULE_PATHNAME', 'sst2_classify_window'
+	LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE COST 100000;
+
+COMMENT ON FUNCTION sst2_classify_window(text) IS
+	'window form: each row''s own sst2_result, the partition classified in batches of sst2.batch_size rows';
+
+-- Row trigger: EXECUTE FUNCTION sst2_tag('review', 'sentiment_label' [, 'sentiment_score'])
+CREATE FUNCTION sst2_tag() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'sst2_tag'
+	LANGUAGE C;
+
+COMMENT ON FUNCTION sst2_tag() IS
+	'BEFORE INSERT OR UPDATE row trigger: sets a label (and score) column from a text column';

@@ -19,13 +19,13 @@ CREATE TABLE raw_dev (j text); \copy raw_dev FROM '$F/golden/sst2-mini-dev.jsonl
 CREATE TABLE raw_pipe (j text); \copy raw_pipe FROM PROGRAM 'tr -d "\n" < "$F/golden/sst2-mini-pipeline.json"' $LOAD
 
 CREATE TABLE tok AS
-	SELECT n, j::jsonb->>'cat' AS cat, j::jsonb->>'text' AS t,
+	SELECT j::jsonb->>'cat' AS cat, j::jsonb->>'text' AS t,
 		   ARRAY(SELECT jsonb_array_elements_text(j::jsonb->'ids')::int) AS ids
-	FROM raw_tok WITH ORDINALITY r(j, n);
+	FROM raw_tok;
 CREATE TABLE dev AS
-	SELECT n, j::jsonb->>'text' AS t, (j::jsonb->>'gold')::int AS gold, j::jsonb->>'label' AS label,
+	SELECT j::jsonb->>'text' AS t, (j::jsonb->>'gold')::int AS gold, j::jsonb->>'label' AS label,
 		   ARRAY(SELECT jsonb_array_elements_text(j::jsonb->'logits')::float8) AS logits
-	FROM raw_dev WITH ORDINALITY r(j, n);
+	FROM raw_dev;
 CREATE TABLE pipe AS
 	SELECT e->>'text' AS t, e->>'label' AS label, (e->>'score')::float8 AS score
 	FROM raw_pipe, jsonb_array_elements(j::jsonb) e;
