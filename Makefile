@@ -50,3 +50,4 @@ $(CORE_TESTS): test/%: test/%.o $(CORE_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(DEP_LIBS)
 
 $(OBJS) src/cli.o: src/sst2_core.h
+src/tokenizer.o src/unicode_tables.o test/tokdump.o test/unit_tokenizer.o: src/unicode_tables.h

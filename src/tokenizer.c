@@ -15,9 +15,11 @@
  *	  This is exact because NFD reorders only runs of combining marks, which
  *	  never span a space, a CJK ideograph or a special token, and because every
  *	  other step works one code point at a time.  Each per-code-point decision
- *	  comes from tables generated from the Hugging Face library itself
- *	  (unicode_tables.c, see tools/gen_unicode_tables.js); utf8proc supplies
- *	  only the values of nonzero canonical combining classes.
+ *	  (category, canonical decomposition and combining class, lowercase) comes
+ *	  from utf8proc, corrected where Hugging Face disagrees (its categories and
+ *	  NFD are older Unicode, its lowercase newer) by small exception tables
+ *	  generated from the Hugging Face library itself (unicode_tables.c, see
+ *	  tools/gen_unicode_tables.js).  ASCII takes a table-driven fast path.
  *
  *	  Streaming lets truncation stop the work once max_ids - 2 word pieces
  *	  exist, and keeps all per-call state in a small struct on the stack.
@@ -675,31 +677,49 @@ uc_map_find(const sst2_uc_map *tab, int n, uint32_t c)
 	return NULL;
 }
 
-/* Lowercase stage (when enabled), then the pre-tokenizer. */
+/* Hugging Face's flags of code point c (see unicode_tables.h). */
+static inline unsigned
+uc_flags(uint32_t c)
+{
+	return c < 0x80 ? sst2_uc_ascii[c] : sst2_uc_flags(c);
+}
+
+/*
+ * Lowercase stage (when enabled), then the pre-tokenizer.  Rust's
+ * char::to_lowercase is utf8proc's simple mapping except for the code points
+ * flagged LOWER, whose mappings are listed in sst2_uc_lower.
+ */
 static inline void
 lower_char(tk_state *st, uint32_t c, unsigned f)
 {
-	if (st->tok->opt.lowercase && (f & SST2_UC_LOWER))
+	if (!st->tok->opt.lowercase)
+		emit_char(st, c, f);
+	else if (c < 0x80)
 	{
-		if (c < 0x80)
-			emit_char(st, c + 32, sst2_uc_flags(c + 32));
-		else
+		if (c - 'A' < 26)
 		{
-			const sst2_uc_map *m = uc_map_find(sst2_uc_lower, sst2_uc_lower_count, c);
+			c += 32;
+			f = sst2_uc_ascii[c];
+		}
+		emit_char(st, c, f);
+	}
+	else if (f & SST2_UC_LOWER)
+	{
+		const sst2_uc_map *m = uc_map_find(sst2_uc_lower, sst2_uc_lower_count, c);
 
-			if (m)
-				for (int i = 0; i < m->len; i++)
-				{
-					uint32_t	x = sst2_uc_lower_pool[m->off + i];
+		for (int i = 0; i < m->len; i++)
+		{
+			uint32_t	x = sst2_uc_lower_pool[m->off + i];
 
-					emit_char(st, x, sst2_uc_flags(x));
-				}
-			else
-				emit_char(st, c, f);
+			emit_char(st, x, uc_flags(x));
 		}
 	}
 	else
-		emit_char(st, c, f);
+	{
+		uint32_t	x = (uint32_t) utf8proc_tolower((utf8proc_int32_t) c);
+
+		emit_char(st, x, x == c ? f : uc_flags(x));
+	}
 }
 
 /* Send the buffered combining marks on, in canonical order (stable by ccc). */
@@ -730,24 +750,33 @@ flush_marks(tk_state *st)
 	}
 	st->rn = 0;
 	for (int i = 0; i < n; i++)
-		lower_char(st, st->rbuf[i], sst2_uc_flags(st->rbuf[i]));
+		lower_char(st, st->rbuf[i], uc_flags(st->rbuf[i]));
 }
 
-/* One code point of a canonical decomposition, in strip_accents mode. */
+/*
+ * One code point of a canonical decomposition, in strip_accents mode: marks
+ * with a nonzero combining class wait in rbuf for canonical reordering, any
+ * other code point (a starter) ends the run; nonspacing marks are dropped
+ * then, which keeps a dropped starter between two runs a barrier to
+ * reordering, as in Hugging Face (NFD of the whole text, then the filter).
+ */
 static inline void
 strip_char(tk_state *st, uint32_t d, unsigned f)
 {
-	if (f & SST2_UC_MN)
-		return;
 	if (f & SST2_UC_CCC)
 	{
+		if (f & SST2_UC_MN)
+			return;
 		/* a run this long is inside a word of > 100 chars: order is moot */
 		if (st->rn == REORDER_MAX)
 			flush_marks(st);
 		st->rbuf[st->rn++] = d;
 		return;
 	}
-	flush_marks(st);
+	if (st->rn)
+		flush_marks(st);
+	if (f & SST2_UC_MN)
+		return;
 	lower_char(st, d, f);
 }
 
@@ -761,33 +790,16 @@ normalize_char(tk_state *st, uint32_t c, unsigned f)
 		return;
 	}
 	if (!(f & SST2_UC_NFD))
-	{
 		strip_char(st, c, f);
-		return;
-	}
-	if (c >= 0xAC00 && c < 0xAC00 + 11172)
-	{
-		/* Hangul syllable: algorithmic decomposition, all parts are starters */
-		uint32_t	s = c - 0xAC00;
-		uint32_t	l = 0x1100 + s / 588,
-					v = 0x1161 + (s % 588) / 28,
-					t = s % 28;
-
-		strip_char(st, l, sst2_uc_flags(l));
-		strip_char(st, v, sst2_uc_flags(v));
-		if (t)
-			strip_char(st, 0x11A7 + t, sst2_uc_flags(0x11A7 + t));
-	}
 	else
 	{
-		const sst2_uc_map *m = uc_map_find(sst2_uc_nfd, sst2_uc_nfd_count, c);
+		/* full canonical decomposition (Hangul too), at most 4 code points */
+		utf8proc_int32_t d[8];
+		utf8proc_ssize_t n = utf8proc_decompose_char((utf8proc_int32_t) c, d, 8,
+													 UTF8PROC_DECOMPOSE, NULL);
 
-		for (int i = 0; i < m->len; i++)
-		{
-			uint32_t	d = sst2_uc_nfd_pool[m->off + i];
-
-			strip_char(st, d, sst2_uc_flags(d));
-		}
+		for (utf8proc_ssize_t i = 0; i < n && i < 8; i++)
+			strip_char(st, (uint32_t) d[i], uc_flags((uint32_t) d[i]));
 	}
 }
 
@@ -795,7 +807,8 @@ normalize_char(tk_state *st, uint32_t c, unsigned f)
 static inline void
 boundary(tk_state *st)
 {
-	flush_marks(st);
+	if (st->rn)
+		flush_marks(st);
 	if (!st->done)
 		end_word(st);
 }
@@ -880,10 +893,24 @@ run_pipeline(tk_state *st, const char *text, size_t len)
 
 	while (p < end && !st->done)
 	{
-		uint32_t	c;
+		uint32_t	c = *p;
 		unsigned	f;
 
-		if (*p == '[' && tok->n_special)
+		if (c < 0x80 && sst2_uc_ascii[c] == 0)
+		{
+			/*
+			 * Fast path, ASCII letter or digit: kept, a starter (ends a run
+			 * of marks), not decomposed, not isolated by the pre-tokenizer
+			 */
+			if (st->rn)
+				flush_marks(st);
+			if (tok->opt.lowercase && c - 'A' < 26)
+				c += 32;
+			word_append(st, c);
+			p++;
+			continue;
+		}
+		if (c == '[' && tok->n_special)
 		{
 			int			k;
 
@@ -909,7 +936,7 @@ run_pipeline(tk_state *st, const char *text, size_t len)
 			}
 		}
 		p += utf8_decode(p, end, &c);
-		f = sst2_uc_flags(c);
+		f = uc_flags(c);
 		if (f & SST2_UC_REMOVE)
 			continue;			/* includes U+0000 and U+FFFD */
 		if (f & SST2_UC_CLEAN_WS)
