@@ -1,0 +1,636 @@
+/*
+ * unit_model.c
+ *	  The forward pass against Hugging Face's own numbers.
+ *
+ *	  SST2_FIXTURES  (default ../shared/fixtures): golden files and sst2-mini
+ *	  SST2_DET_MODEL (default build/distilbert-det): the full-size
+ *	                 deterministic checkpoint, made with
+ *	                 ../shared/tools/detweights.py build/distilbert-det
+ *
+ *	  Checks: every logit of golden/distilbert-det.json within 1e-4 (one
+ *	  sequence per call and all 55 in one packed batch, which must agree with
+ *	  the single calls within 1e-5); sst2-mini (F16) on the 872 dev rows:
+ *	  logits within 1e-4, labels identical, accuracy 686/872; the pipeline's
+ *	  label/score contract through the tokenizer; the fp32 cache of F16
+ *	  weights (created once, reused, same results as private memory).
+ *	  Exits 77 when the fixtures are absent.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cblas.h>
+#include <json-c/json.h>
+
+#include "sst2_core.h"
+
+static int	n_pass,
+			n_fail;
+
+#define CHECK(cond, ...) \
+	do { \
+		if (cond) n_pass++; \
+		else { n_fail++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
+	} while (0)
+
+static char *
+path2(const char *a, const char *b)
+{
+	char	   *p = malloc(strlen(a) + strlen(b) + 2);
+
+	sprintf(p, "%s/%s", a, b);
+	return p;
+}
+
+static bool
+exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0;
+}
+
+static json_object *
+load_json(const char *path)
+{
+	json_object *o = json_object_from_file(path);
+
+	if (!o)
+		printf("FAIL: could not read %s: %s\n", path, json_util_get_last_err());
+	return o;
+}
+
+/* golden rows: ids, logits, label (and gold, score when present) */
+typedef struct row
+{
+	int32_t    *ids;
+	int			len;
+	float		logits[8];
+	int			n_logits;
+	char		label[32];
+	int			gold;
+	double		score;
+	char	   *text;
+} row;
+
+static void
+row_from_json(row *r, json_object *o)
+{
+	json_object *v;
+
+	memset(r, 0, sizeof(*r));
+	r->gold = -1;
+	if (json_object_object_get_ex(o, "ids", &v))
+	{
+		r->len = (int) json_object_array_length(v);
+		r->ids = malloc(sizeof(int32_t) * (size_t) r->len);
+		for (int i = 0; i < r->len; i++)
+			r->ids[i] = json_object_get_int(json_object_array_get_idx(v, (size_t) i));
+	}
+	if (json_object_object_get_ex(o, "logits", &v))
+	{
+		r->n_logits = (int) json_object_array_length(v);
+		for (int i = 0; i < r->n_logits && i < 8; i++)
+			r->logits[i] = (float) json_object_get_double(json_object_array_get_idx(v, (size_t) i));
+	}
+	if (json_object_object_get_ex(o, "label", &v))
+		snprintf(r->label, sizeof(r->label), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "gold", &v))
+		r->gold = json_object_get_int(v);
+	if (json_object_object_get_ex(o, "score", &v))
+		r->score = json_object_get_double(v);
+	if (json_object_object_get_ex(o, "text", &v))
+		r->text = strdup(json_object_get_string(v));
+}
+
+static void
+rows_free(row *rows, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		free(rows[i].ids);
+		free(rows[i].text);
+	}
+	free(rows);
+}
+
+static row *
+load_jsonl(const char *path, int *n_out)
+{
+	FILE	   *f = fopen(path, "r");
+	char	   *line = NULL;
+	size_t		cap = 0;
+	int			n = 0,
+				alloc = 1024;
+	row		   *rows;
+
+	*n_out = 0;
+	if (!f)
+	{
+		printf("FAIL: could not open %s\n", path);
+		return NULL;
+	}
+	rows = malloc(sizeof(row) * (size_t) alloc);
+	while (getline(&line, &cap, f) > 0)
+	{
+		json_object *o = json_tokener_parse(line);
+
+		if (!o)
+			continue;
+		if (n == alloc)
+			rows = realloc(rows, sizeof(row) * (size_t) (alloc *= 2));
+		row_from_json(&rows[n++], o);
+		json_object_put(o);
+	}
+	free(line);
+	fclose(f);
+	*n_out = n;
+	return rows;
+}
+
+static row *
+load_rows_array(json_object *arr, int *n_out)
+{
+	int			n = (int) json_object_array_length(arr);
+	row		   *rows = malloc(sizeof(row) * (size_t) (n ? n : 1));
+
+	for (int i = 0; i < n; i++)
+		row_from_json(&rows[i], json_object_array_get_idx(arr, (size_t) i));
+	*n_out = n;
+	return rows;
+}
+
+static int
+label_index(const sst2_config *c, const char *label)
+{
+	for (int i = 0; i < c->n_labels; i++)
+		if (strcmp(c->labels[i], label) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Run every row one at a time, compare with the golden logits; returns the
+ * max abs error.  out (n * n_labels) receives the logits.
+ */
+static double
+check_rows(const char *what, sst2_model *m, const row *rows, int n, double tol,
+		   float *out, int *correct)
+{
+	const sst2_config *c = sst2_model_config(m);
+	double		max_err = 0.0;
+	int			bad_logit = 0,
+				bad_label = 0;
+	sst2_error	err;
+
+	if (correct)
+		*correct = 0;
+	for (int i = 0; i < n; i++)
+	{
+		float	   *lg = out + (size_t) i * c->n_labels;
+		float		score;
+		int			top;
+
+		if (sst2_model_forward(m, rows[i].ids, &rows[i].len, 1, lg, &err) != SST2_OK)
+		{
+			CHECK(false, "%s row %d: forward failed: %s", what, i, err.msg);
+			continue;
+		}
+		for (int j = 0; j < c->n_labels; j++)
+		{
+			double		e = fabs((double) lg[j] - rows[i].logits[j]);
+
+			if (e > max_err)
+				max_err = e;
+			if (e > tol && bad_logit++ < 5)
+				printf("FAIL: %s row %d logit %d: %.7f, expected %.7f\n",
+					   what, i, j, lg[j], rows[i].logits[j]);
+		}
+		top = sst2_top_label(lg, c->n_labels, &score);
+		if (top != label_index(c, rows[i].label) && bad_label++ < 5)
+			printf("FAIL: %s row %d: label %s, expected %s\n", what, i,
+				   c->labels[top], rows[i].label);
+		if (correct && top == rows[i].gold)
+			(*correct)++;
+	}
+	CHECK(bad_logit == 0, "%s: %d logits differ by more than %g", what, bad_logit, tol);
+	CHECK(bad_label == 0, "%s: %d labels differ", what, bad_label);
+	printf("%s: %d rows, max abs logit error %.3g\n", what, n, max_err);
+	return max_err;
+}
+
+/* All rows in packed batches of up to `batch` sequences; compare with single. */
+static void
+check_batched(const char *what, sst2_model *m, const row *rows, int n, int batch,
+			  const float *single, double tol)
+{
+	const sst2_config *c = sst2_model_config(m);
+	double		max_diff = 0.0;
+	sst2_error	err;
+
+	for (int s = 0; s < n; s += batch)
+	{
+		int			k = n - s < batch ? n - s : batch;
+		size_t		total = 0;
+		int32_t    *ids;
+		int		   *lens = malloc(sizeof(int) * (size_t) k);
+		float	   *lg = malloc(sizeof(float) * (size_t) k * (size_t) c->n_labels);
+
+		for (int i = 0; i < k; i++)
+			total += (size_t) rows[s + i].len;
+		ids = malloc(sizeof(int32_t) * total);
+		total = 0;
+		for (int i = 0; i < k; i++)
+		{
+			memcpy(ids + total, rows[s + i].ids, sizeof(int32_t) * (size_t) rows[s + i].len);
+			lens[i] = rows[s + i].len;
+			total += (size_t) lens[i];
+		}
+		if (sst2_model_forward(m, ids, lens, k, lg, &err) != SST2_OK)
+			CHECK(false, "%s: batched forward failed: %s", what, err.msg);
+		else
+			for (int i = 0; i < k * c->n_labels; i++)
+			{
+				double		d = fabs((double) lg[i] - single[(size_t) s * c->n_labels + i]);
+
+				if (d > max_diff)
+					max_diff = d;
+			}
+		free(ids);
+		free(lens);
+		free(lg);
+	}
+	CHECK(max_diff <= tol, "%s: batched and single differ by %.3g (> %g)", what, max_diff, tol);
+	printf("%s: batches of %d, max abs difference to one-at-a-time %.3g\n", what, batch, max_diff);
+}
+
+static void
+test_det(const char *fixtures, const char *det)
+{
+	char	   *golden = path2(fixtures, "golden/distilbert-det.json");
+	json_object *root = load_json(golden),
+			   *arr;
+	sst2_model *m;
+	sst2_error	err;
+	row		   *rows;
+	int			n;
+	float	   *single;
+
+	free(golden);
+	if (!root)
+	{
+		n_fail++;
+		return;
+	}
+	if (!json_object_object_get_ex(root, "rows", &arr))
+	{
+		CHECK(false, "distilbert-det.json has no rows");
+		json_object_put(root);
+		return;
+	}
+	rows = load_rows_array(arr, &n);
+	json_object_put(root);
+	CHECK(n == 55, "distilbert-det.json has %d rows, expected 55", n);
+
+	if (sst2_model_open(&m, det, NULL, &err) != SST2_OK)
+	{
+		CHECK(false, "open %s: %s", det, err.msg);
+		rows_free(rows, n);
+		return;
+	}
+	CHECK(sst2_model_dtype(m) == SST2_F32, "det dtype is %s", sst2_dtype_name(sst2_model_dtype(m)));
+	CHECK(!sst2_model_changed(m), "det model reported as changed right after open");
+	single = malloc(sizeof(float) * (size_t) n * 2);
+	check_rows("distilbert-det", m, rows, n, 1e-4, single, NULL);
+	check_batched("distilbert-det", m, rows, n, n, single, 1e-5);
+	check_batched("distilbert-det", m, rows, n, 7, single, 1e-5);
+	/* again one at a time, after the workspace grew: same numbers */
+	{
+		float	   *again = malloc(sizeof(float) * (size_t) n * 2);
+		bool		same = true;
+
+		for (int i = 0; i < n; i++)
+			if (sst2_model_forward(m, rows[i].ids, &rows[i].len, 1, again + 2 * i, &err) != SST2_OK)
+				same = false;
+		same = same && memcmp(again, single, sizeof(float) * (size_t) n * 2) == 0;
+		CHECK(same, "distilbert-det: repeated single calls are not bit-identical");
+		free(again);
+	}
+	free(single);
+	sst2_model_free(m);
+	rows_free(rows, n);
+}
+
+static int
+count_files(const char *dir, const char *suffix, int *others)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+	int			n = 0;
+
+	*others = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+	{
+		size_t		l = strlen(e->d_name),
+					ls = strlen(suffix);
+
+		if (e->d_name[0] == '.' && (l == 1 || (l == 2 && e->d_name[1] == '.')))
+			continue;
+		if (l > ls && strcmp(e->d_name + l - ls, suffix) == 0)
+			n++;
+		else
+			(*others)++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+remove_tree(const char *dir)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL)
+	{
+		char	   *p;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		p = path2(dir, e->d_name);
+		if (unlink(p) != 0 && errno == EISDIR)
+			remove_tree(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void
+test_mini(const char *fixtures)
+{
+	char	   *mini = path2(fixtures, "sst2-mini");
+	char	   *dev = path2(fixtures, "golden/sst2-mini-dev.jsonl");
+	sst2_model *m;
+	sst2_error	err;
+	row		   *rows;
+	int			n,
+				correct,
+				gold_pos = 0;
+	float	   *single;
+
+	rows = load_jsonl(dev, &n);
+	free(dev);
+	CHECK(n == 872, "sst2-mini-dev.jsonl has %d rows, expected 872", n);
+	if (sst2_model_open(&m, mini, NULL, &err) != SST2_OK)
+	{
+		CHECK(false, "open %s: %s", mini, err.msg);
+		free(mini);
+		rows_free(rows, n);
+		return;
+	}
+	CHECK(sst2_model_dtype(m) == SST2_F16, "mini dtype is %s", sst2_dtype_name(sst2_model_dtype(m)));
+	single = malloc(sizeof(float) * (size_t) n * 2);
+	check_rows("sst2-mini dev", m, rows, n, 1e-4, single, &correct);
+	for (int i = 0; i < n; i++)
+		gold_pos += rows[i].gold == 1;
+	CHECK(correct == 686, "sst2-mini accuracy %d/%d, expected 686/872", correct, n);
+	printf("sst2-mini dev: accuracy %d/%d = %.2f%% (%d positive in gold)\n",
+		   correct, n, 100.0 * correct / n, gold_pos);
+	check_batched("sst2-mini dev", m, rows, n, 64, single, 1e-5);
+
+	/* --- the fp32 cache of the F16 weights */
+	{
+		char		tmpl[] = "/tmp/unit_model.XXXXXX";
+		char	   *tmp = mkdtemp(tmpl);
+		char	   *cache = tmp ? path2(tmp, "cache/sub") : NULL;
+		sst2_model *c1,
+				   *c2;
+		struct stat st1,
+					st2;
+		int			k = 100,
+					others;
+		float	   *a = malloc(sizeof(float) * (size_t) k * 2);
+		float	   *b = malloc(sizeof(float) * (size_t) k * 2);
+
+		CHECK(tmp != NULL, "mkdtemp failed");
+		if (tmp && sst2_model_open(&c1, mini, cache, &err) == SST2_OK)
+		{
+			struct stat dst;
+			const char *wp = sst2_model_weights_path(c1);
+
+			CHECK(strncmp(wp, cache, strlen(cache)) == 0 &&
+				  strcmp(wp + strlen(wp) - 4, ".f32") == 0,
+				  "cache: weights path %s is not a .f32 file in %s", wp, cache);
+			CHECK(stat(cache, &dst) == 0 && (dst.st_mode & 0777) == 0700,
+				  "cache: directory %s not created with mode 0700", cache);
+			CHECK(stat(wp, &st1) == 0, "cache: %s missing", wp);
+			CHECK(sst2_model_bytes_mapped(c1) > 0 && sst2_model_bytes_mapped(c1) == (size_t) st1.st_size,
+				  "cache: bytes mapped %zu, cache file has %lld",
+				  sst2_model_bytes_mapped(c1), (long long) st1.st_size);
+			CHECK(count_files(cache, ".f32", &others) == 1 && others == 0,
+				  "cache: expected exactly one .f32 file and nothing else in %s", cache);
+			for (int i = 0; i < k; i++)
+				sst2_model_forward(c1, rows[i].ids, &rows[i].len, 1, a + 2 * i, &err);
+			CHECK(memcmp(a, single, sizeof(float) * (size_t) k * 2) == 0,
+				  "cache: logits differ from private fp32 memory");
+
+			/* second open (while the first is still open): same file */
+			if (sst2_model_open(&c2, mini, cache, &err) == SST2_OK)
+			{
+				CHECK(stat(sst2_model_weights_path(c2), &st2) == 0 &&
+					  st1.st_ino == st2.st_ino &&
+					  st1.st_mtim.tv_sec == st2.st_mtim.tv_sec &&
+					  st1.st_mtim.tv_nsec == st2.st_mtim.tv_nsec,
+					  "cache: second open did not reuse the cache file");
+				for (int i = 0; i < k; i++)
+					sst2_model_forward(c2, rows[i].ids, &rows[i].len, 1, b + 2 * i, &err);
+				CHECK(memcmp(a, b, sizeof(float) * (size_t) k * 2) == 0,
+					  "cache: second open gives different logits");
+				sst2_model_free(c2);
+			}
+			else
+				CHECK(false, "cache: second open: %s", err.msg);
+
+			/* a damaged cache file is detected and rewritten */
+			{
+				char	   *wpath = strdup(wp);
+
+				sst2_model_free(c1);
+				CHECK(truncate(wpath, 100) == 0, "cache: truncate failed");
+				if (sst2_model_open(&c2, mini, cache, &err) == SST2_OK)
+				{
+					CHECK(stat(wpath, &st2) == 0 && st2.st_size == st1.st_size,
+						  "cache: truncated cache file not rewritten");
+					for (int i = 0; i < k; i++)
+						sst2_model_forward(c2, rows[i].ids, &rows[i].len, 1, b + 2 * i, &err);
+					CHECK(memcmp(a, b, sizeof(float) * (size_t) k * 2) == 0,
+						  "cache: rewritten cache gives different logits");
+					sst2_model_free(c2);
+				}
+				else
+					CHECK(false, "cache: open after truncation: %s", err.msg);
+				free(wpath);
+			}
+			CHECK(count_files(cache, ".f32", &others) == 1 && others == 0,
+				  "cache: temp files left behind in %s", cache);
+
+			/* several processes creating the same cache at once */
+			{
+				char	   *race = path2(tmp, "race");
+				int			gate[2],
+							nproc = 4,
+							ok = 0;
+				pid_t		pids[4];
+
+				CHECK(pipe(gate) == 0, "pipe");
+				fflush(stdout);
+				for (int p = 0; p < nproc; p++)
+				{
+					pids[p] = fork();
+					if (pids[p] == 0)
+					{
+						char		ch;
+						sst2_model *cm;
+						float		lg[2];
+						int			bad = 0;
+
+						close(gate[1]);
+						if (read(gate[0], &ch, 1) < 0)	/* EOF: the start */
+							_exit(3);
+						if (sst2_model_open(&cm, mini, race, &err) != SST2_OK)
+							_exit(2);
+						for (int i = 0; i < 20; i++)
+							if (sst2_model_forward(cm, rows[i].ids, &rows[i].len, 1, lg, &err) != SST2_OK ||
+								memcmp(lg, single + 2 * i, sizeof(lg)) != 0)
+								bad++;
+						sst2_model_free(cm);
+						_exit(bad ? 1 : 0);
+					}
+				}
+				close(gate[0]);
+				close(gate[1]);		/* all children start now */
+				for (int p = 0; p < nproc; p++)
+				{
+					int			status = 0;
+
+					if (pids[p] > 0 && waitpid(pids[p], &status, 0) == pids[p] &&
+						WIFEXITED(status) && WEXITSTATUS(status) == 0)
+						ok++;
+				}
+				CHECK(ok == nproc, "cache race: %d of %d processes succeeded", ok, nproc);
+				CHECK(count_files(race, ".f32", &others) == 1 && others == 0,
+					  "cache race: expected one .f32 file and nothing else in %s", race);
+				free(race);
+			}
+		}
+		else if (tmp)
+			CHECK(false, "cache: open with cache dir: %s", err.msg);
+		if (tmp)
+			remove_tree(tmp);
+		free(cache);
+		free(a);
+		free(b);
+	}
+
+	free(single);
+	sst2_model_free(m);
+	free(mini);
+	rows_free(rows, n);
+}
+
+static void
+test_pipeline(const char *fixtures)
+{
+	char	   *mini = path2(fixtures, "sst2-mini");
+	char	   *pj = path2(fixtures, "golden/sst2-mini-pipeline.json");
+	json_object *root;
+	sst2_model *m;
+	sst2_error	err;
+	row		   *rows;
+	int			n;
+	double		max_err = 0.0;
+	int			bad = 0;
+
+	root = load_json(pj);
+	free(pj);
+	if (!root || sst2_model_open(&m, mini, NULL, &err) != SST2_OK)
+	{
+		CHECK(false, "pipeline: %s", root ? err.msg : "no golden file");
+		json_object_put(root);
+		free(mini);
+		return;
+	}
+	rows = load_rows_array(root, &n);
+	json_object_put(root);
+	for (int i = 0; i < n; i++)
+	{
+		const sst2_config *c = sst2_model_config(m);
+		int32_t		ids[512];
+		float		lg[SST2_MAX_LABELS];
+		float		score;
+		int			len,
+					top;
+
+		len = sst2_tokenize(sst2_model_tokenizer(m), rows[i].text, strlen(rows[i].text), ids, 512);
+		if (len < 2 || sst2_model_forward(m, ids, &len, 1, lg, &err) != SST2_OK)
+		{
+			CHECK(false, "pipeline row %d: tokenize/forward failed", i);
+			continue;
+		}
+		top = sst2_top_label(lg, c->n_labels, &score);
+		if (fabs(score - rows[i].score) > max_err)
+			max_err = fabs(score - rows[i].score);
+		if ((strcmp(c->labels[top], rows[i].label) != 0 || fabs(score - rows[i].score) > 1e-5) &&
+			bad++ < 5)
+			printf("FAIL: pipeline row %d: %s %.7f, expected %s %.7f\n", i,
+				   c->labels[top], score, rows[i].label, rows[i].score);
+	}
+	CHECK(n > 0 && bad == 0, "pipeline: %d of %d rows differ", bad, n);
+	printf("sst2-mini pipeline: %d texts, max abs score error %.3g\n", n, max_err);
+	rows_free(rows, n);
+	sst2_model_free(m);
+	free(mini);
+}
+
+int
+main(void)
+{
+	const char *fixtures = getenv("SST2_FIXTURES");
+	const char *det = getenv("SST2_DET_MODEL");
+	char	   *det_cfg;
+
+	if (!fixtures || !*fixtures)
+		fixtures = "../shared/fixtures";
+	if (!det || !*det)
+		det = "build/distilbert-det";
+	if (!exists(fixtures))
+	{
+		printf("SKIP: unit_model because %s is absent\n", fixtures);
+		return 77;
+	}
+	openblas_set_num_threads(1);
+
+	det_cfg = path2(det, "model.safetensors");
+	if (exists(det_cfg))
+		test_det(fixtures, det);
+	else
+		printf("SKIP: distilbert-det checks because %s is absent "
+			   "(make it with ../shared/tools/detweights.py %s)\n", det_cfg, det);
+	free(det_cfg);
+	test_mini(fixtures);
+	test_pipeline(fixtures);
+
+	printf("unit_model: %d passed, %d failed\n", n_pass, n_fail);
+	return n_fail ? 1 : 0;
+}
