@@ -8,6 +8,9 @@
 #include "postgres.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -41,17 +44,48 @@ static char *loaded_path = NULL;	/* malloc'd copy of sst2.model_path */
 static char *loaded_cache = NULL;	/* malloc'd cache dir it was opened with */
 static double loaded_ms = 0;
 
+/*
+ * SIGBUS guard.  F32 weights are read straight from a shared mapping of
+ * model.safetensors; if someone truncates that file in place while a backend
+ * reads it, the kernel sends SIGBUS, which would otherwise kill the backend
+ * and make the postmaster restart every connection.  While the core runs the
+ * model, a SIGBUS jumps back to sst2_forward() instead, which turns it into
+ * an ERROR and drops the mapping.
+ */
+static volatile sig_atomic_t in_model = 0;
+static sigjmp_buf *model_jmp = NULL;
+static pthread_t backend_thread;	/* the jump is only valid in this thread */
+static struct sigaction prev_sigbus;
+
 void		_PG_init(void);
+
+/* SIGBUS handler: back to sst2_forward() when the model is running. */
+static void
+sst2_sigbus(int signo, siginfo_t *info, void *context)
+{
+	if (in_model && model_jmp != NULL &&
+		pthread_equal(pthread_self(), backend_thread))
+	{
+		in_model = 0;
+		siglongjmp(*model_jmp, 1);
+	}
+	/* not ours: let the previous disposition have it */
+	sigaction(SIGBUS, &prev_sigbus, NULL);
+	raise(SIGBUS);
+}
 
 /*
  * Interrupt hook for the core: lets a cancel or statement_timeout stop a long
  * forward pass.  The core keeps no temporary allocation across the call, so
- * the longjmp out of ereport leaks nothing.
+ * the longjmp out of ereport leaks nothing.  The SIGBUS guard is off while
+ * PostgreSQL code runs here (and stays off if it throws).
  */
 static void
 sst2_check_interrupts(void)
 {
+	in_model = 0;
 	CHECK_FOR_INTERRUPTS();
+	in_model = 1;
 }
 
 /* GUC assign hook: OpenBLAS threads used inside this backend. */
@@ -116,6 +150,17 @@ _PG_init(void)
 
 	openblas_set_num_threads(sst2_threads);
 	sst2_interrupt_hook = sst2_check_interrupts;
+
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = sst2_sigbus;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, &prev_sigbus);
+		backend_thread = pthread_self();
+	}
 }
 
 /*
@@ -262,6 +307,39 @@ sst2_tokenize_text(const sst2_model *m, text *t, int32 *ids, int max_ids)
 }
 
 /*
+ * Run the core's forward pass under the SIGBUS guard; errors become ERRORs.
+ */
+static void
+sst2_forward(sst2_model *m, const int32 *ids, const int *lens, int n,
+			 float *logits)
+{
+	sigjmp_buf	jb;
+	sigjmp_buf *volatile saved = model_jmp;
+	sst2_error	err;
+	sst2_status st;
+
+	if (sigsetjmp(jb, 1) != 0)
+	{
+		/* the mapped weights went away under us */
+		char	   *path = pstrdup(sst2_model_weights_path(m));
+
+		model_jmp = saved;
+		sst2_unload();
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model file \"%s\" was truncated or rewritten while in use", path),
+				 errhint("Replace model files by renaming a complete new file into place; the next call loads it.")));
+	}
+	model_jmp = &jb;
+	in_model = 1;
+	st = sst2_model_forward(m, ids, lens, n, logits, &err);
+	in_model = 0;
+	model_jmp = saved;
+	if (st != SST2_OK)
+		sst2_report(&err);
+}
+
+/*
  * Classify texts[0..n-1] (none NULL), writing n * n_labels logits.  Texts are
  * tokenized and run through the model in batches of sst2.batch_size.
  */
@@ -273,7 +351,6 @@ sst2_classify_texts(sst2_model *m, text **texts, int n, float *logits)
 	int			batch = Min(sst2_batch_size, n);
 	int32	   *ids = palloc(sizeof(int32) * max_ids * batch);
 	int		   *lens = palloc(sizeof(int) * batch);
-	sst2_error	err;
 
 	for (int first = 0; first < n; first += batch)
 	{
@@ -285,9 +362,7 @@ sst2_classify_texts(sst2_model *m, text **texts, int n, float *logits)
 			lens[i] = sst2_tokenize_text(m, texts[first + i], ids + used, max_ids);
 			used += lens[i];
 		}
-		if (sst2_model_forward(m, ids, lens, count,
-							   logits + (size_t) first * n_labels, &err) != SST2_OK)
-			sst2_report(&err);
+		sst2_forward(m, ids, lens, count, logits + (size_t) first * n_labels);
 	}
 	pfree(ids);
 	pfree(lens);
