@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# bench/run.sh: the sst2 benchmark, one command.
+#
+#   bench/run.sh                      full run (about 20-30 minutes; run it on a quiet machine)
+#   SST2_BENCH_QUICK=1 bench/run.sh   smoke test: 24 sentences, a few seconds per part
+#
+# Workload: the SST-2 dev sentences (../shared/fixtures/sst2/dev.tsv, 872) on the full-size
+# deterministic DistilBERT (shared/tools/detweights.py, 268 MB F32).  Everything except the
+# parallel-scaling part runs pinned to one core (taskset -c $SST2_BENCH_CPU), OpenBLAS one thread:
+#
+#   sgemm     the machine's cblas_sgemm rate (bench/sgemm_peak.c) at 2048^3 and at the model's
+#             shapes; with the workload's FLOP count (from its token counts) it gives the
+#             fastest possible fp32 time, "the limit"
+#   core      the core library without SQL (bench/bench_core.c): batch 1, batch 64, and
+#             length-sorted batches of 32
+#   ort       the peer: ONNX Runtime (onnxruntime-node 1.30.0, one thread) on the same weights
+#             (shared/tools/onnx_rebuild.py) fed the same token ids: batch 1 in file order and
+#             length-sorted batches of 32 padded with attention_mask (bench/ort.js)
+#   tok       tokenizer throughput: ours (sst2_tokenize) vs npm tokenizers (bench/tok_npm.js)
+#   sql       through SQL in one pinned backend after a warm-up call: per row
+#             (sst2_classify), sst2_classify_agg, sst2_classify_window, sst2_classify_batch,
+#             and sst2_classify_agg(... ORDER BY length) with sst2.batch_size = 32
+#   first     connect + first sst2_classify in a new backend (bench/backends.c), median
+#   mem       summed Pss of 8 backends before / after each classified once
+#   parallel  dev repeated to ~5,000 rows, max_parallel_workers_per_gather 0 vs 2 (forced), unpinned
+#
+# Each measurement is repeated $SST2_BENCH_REPS (3) times; best and median are reported.
+# Results: $SST2_WORK/bench/results.json (machine-readable), results.md (the table, also
+# printed to stdout), raw.jsonl and logs/ (every raw measurement).  The throwaway cluster
+# lives in $SST2_WORK/bench as well (port $SST2_PGPORT, default 54339, so tests can run).
+#
+# Environment:
+#   SST2_BENCH_QUICK=1        tiny version for smoke testing (numbers not representative)
+#   SST2_BENCH_NOBUILD=1      assume the extension is built and installed (skip
+#                             ensure_deps/build_install); bench/'s C programs are still made
+#   SST2_BENCH_PARTS=LIST     comma-separated subset of: sgemm,core,ort,tok,sql,first,mem,parallel
+#                             (default: all)
+#   SST2_BENCH_REPS=N         repetitions of each measurement (default 3)
+#   SST2_BENCH_CPU=N          the core to pin to (default 1)
+#   SST2_BENCH_PARALLEL_ROWS  rows of the parallel-scaling table (default 5000; quick: 96)
+#   plus scripts/lib.sh's SST2_WORK, SST2_FIXTURES, SST2_PGPORT, PG_CONFIG.
+export SST2_PGPORT=${SST2_PGPORT:-54339}
+source "$(dirname "$0")/../scripts/lib.sh"
+
+QUICK=${SST2_BENCH_QUICK:-0}
+REPS=${SST2_BENCH_REPS:-3}
+CPU=${SST2_BENCH_CPU:-1}
+PARTS=,${SST2_BENCH_PARTS:-sgemm,core,ort,tok,sql,first,mem,parallel},
+want() { [[ $PARTS == *,$1,* ]]; }
+
+OUT=$SST2_WORK/bench
+BUILD=$SST2_WORK/bench-build
+PIN="taskset -c $CPU"
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+# one thread for the npm tokenizers (Rust rayon) and node's libuv pool
+export RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false UV_THREADPOOL_SIZE=1
+
+if [ "$QUICK" = 1 ]; then
+	N_SENT=24 TOK_ITERS=20 NPM_ITERS=2 SGEMM_TIME=0.1 SGEMM_SQUARE=2048 FIRST_N=3
+	PAR_ROWS=${SST2_BENCH_PARALLEL_ROWS:-96}
+else
+	N_SENT=0 TOK_ITERS=200 NPM_ITERS=10 SGEMM_TIME=0.5 SGEMM_SQUARE=2048 FIRST_N=9
+	PAR_ROWS=${SST2_BENCH_PARALLEL_ROWS:-5000}
+fi
+
+if [ "${SST2_BENCH_NOBUILD:-0}" != 1 ]; then
+	ensure_deps
+	ensure_oracles
+	if want sql || want first || want mem || want parallel; then build_install; fi
+fi
+ensure_oracles
+log "bench programs"
+make -C "$ROOT/bench" -s OUT="$BUILD" PG_CONFIG="$PG_CONFIG" 2>"$SST2_WORK/bench-build.log" >/dev/null ||
+	{ cat "$SST2_WORK/bench-build.log"; exit 1; }
+
+DET=$(det_model distilbert-det)
+ONNX=$SST2_WORK/models/distilbert-det.onnx
+if want ort && [ ! -f "$ONNX" ]; then
+	log "building $ONNX"
+	$PY "$SST2_FIXTURES/../tools/onnx_rebuild.py" "$SST2_FIXTURES/onnx/distilbert-det.graph.onnx" \
+		"$SST2_FIXTURES/onnx/distilbert-det.map.json" "$DET" "$ONNX.tmp" >/dev/null
+	mv "$ONNX.tmp" "$ONNX"
+fi
+
+# The cluster lives in $OUT (start_cluster wipes it), so it starts before anything is written there.
+if want sql || want first || want mem || want parallel; then
+	start_cluster bench "$DET"
+	trap stop_cluster EXIT
+	psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS sst2' >/dev/null
+else
+	mkdir -p "$OUT"
+fi
+T=$OUT/tmp LOGS=$OUT/logs RAW=$OUT/raw.jsonl
+rm -rf "$T" "$LOGS" "$RAW" "$OUT/results.json" "$OUT/results.md"
+mkdir -p "$T" "$LOGS"
+chmod a+rx "$OUT" "$T"
+
+# the workload: sentence column of dev.tsv (header dropped), one per line
+tail -n +2 "$SST2_FIXTURES/sst2/dev.tsv" | cut -f1 >"$T/dev_all.txt"
+if [ "$N_SENT" -gt 0 ]; then head -n "$N_SENT" "$T/dev_all.txt" >"$T/dev.txt"; else cp "$T/dev_all.txt" "$T/dev.txt"; fi
+N=$(wc -l <"$T/dev.txt")
+cat >>"$RAW" <<EOJ
+{"kind":"meta","quick":$([ "$QUICK" = 1 ] && echo true || echo false),"sentences":$N,"reps":$REPS,"cpu":$CPU,"date":"$(date -u +%FT%TZ)","host":"$(hostname)","cpu_model":"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//;s/"//g')","nproc":$(nproc --all),"model_dir":"$DET","model_bytes":$(stat -c %s "$DET/model.safetensors"),"git":"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)","loadavg":"$(cut -d' ' -f1-3 /proc/loadavg)"}
+EOJ
+
+# token ids (our tokenizer): the input of every forward measurement and of the FLOP count
+$BUILD/bench_core "$DET" "$T/dev.txt" --ids "$T/dev.ids" --reps 1 >/dev/null
+
+# ---------------------------------------------------------------- C: sgemm, core, tokenizer
+# sgemm rate, measured at the start and again at the end (the report takes the best of each shape)
+sgemm_peak() {
+	# model shapes: the average tokens of a batch-1, batch-32 and batch-64 forward pass
+	local avg
+	avg=$(awk '{t += NF} END {printf "%d", t / NR + 0.5}' "$T/dev.ids")
+	$PIN $BUILD/sgemm_peak --min-time $SGEMM_TIME --square $SGEMM_SQUARE --m "$avg" --m $((avg * 32)) --m $((avg * 64)) \
+		>>"$RAW" 2>>"$LOGS/sgemm.log"
+}
+if want sgemm; then
+	log "sgemm peak"
+	sgemm_peak
+fi
+if want core; then
+	log "core forward: batch 1, 64, sorted 32"
+	$PIN $BUILD/bench_core "$DET" "$T/dev.txt" --forward 1 --forward 64 --forward s32 --reps "$REPS" \
+		--logits "$T/core" >>"$RAW" 2>"$LOGS/core.log"
+fi
+if want tok; then
+	log "tokenizers: ours vs npm"
+	$PIN $BUILD/bench_core "$DET" "$T/dev.txt" --tokenize "$TOK_ITERS" --reps "$REPS" >>"$RAW" 2>"$LOGS/tok.log"
+	$PIN node "$ROOT/bench/tok_npm.js" "$SST2_FIXTURES/tokenizer/tokenizer.json" "$T/dev.txt" "$T/dev.ids" \
+		--iters "$NPM_ITERS" --reps "$REPS" >>"$RAW" 2>"$LOGS/tok_npm.log"
+fi
+if want ort; then
+	log "ONNX Runtime: batch 1, sorted 32"
+	$PIN node "$ROOT/bench/ort.js" "$ONNX" "$T/dev.ids" --mode b1 --mode s32 --reps "$REPS" --logits "$T/ort" \
+		>>"$RAW" 2>"$LOGS/ort.log"
+fi
+
+# ---------------------------------------------------------------- SQL
+PSQL="psql -X -v ON_ERROR_STOP=1 -q"
+if want sql || want parallel; then
+	log "loading dev into a table"
+	$PSQL <<EOSQL >"$LOGS/load.log" 2>&1
+DROP TABLE IF EXISTS dev;
+CREATE TABLE dev (id serial PRIMARY KEY, sentence text NOT NULL);
+\copy dev (sentence) FROM '$T/dev.txt' WITH (FORMAT csv, DELIMITER E'\t', QUOTE E'\x01')
+VACUUM ANALYZE dev;
+EOSQL
+	[ "$($PSQL -At -c 'SELECT count(*) FROM dev')" = "$N" ] || { echo "dev table: wrong row count"; exit 1; }
+fi
+
+# sql_timed LABEL STATEMENT: REPS runs in the pinned session; output rows to $T/LABEL.out
+sql_timed() {
+	local label=$1 stmt=$2
+	for r in $(seq 1 "$REPS"); do
+		printf '\\o %s\n\\echo @@ %s\n%s;\n\\o\n' "$T/$label.out" "$label" "$stmt"
+	done
+}
+
+if want sql; then
+	log "SQL: per row, agg, window, batch (one pinned backend)"
+	{
+		cat <<EOSQL
+\pset format unaligned
+\pset tuples_only on
+SELECT pg_backend_pid() AS pid \gset
+\setenv BENCH_PID :pid
+\! taskset -a -cp $CPU \$BENCH_PID >/dev/null
+\! echo "@@ affinity \$(taskset -cp \$BENCH_PID)"
+SELECT sst2_classify('warm up: the model load is not part of throughput');
+SELECT sst2_classify_agg(sentence) IS NOT NULL AS warm FROM (SELECT sentence FROM dev ORDER BY id LIMIT 64) s;
+SELECT 'batch_size=' || current_setting('sst2.batch_size');
+\copy (SELECT array_to_string(sst2_tokenize(sentence), ' ') FROM dev ORDER BY id) TO '$T/sql.ids'
+\timing on
+EOSQL
+		sql_timed sql_row "SELECT sst2_classify(sentence) FROM dev"
+		sql_timed sql_agg "SELECT sst2_classify_agg(sentence) FROM dev"
+		sql_timed sql_window "SELECT sst2_classify_window(sentence) OVER () FROM dev"
+		sql_timed sql_batchfn "SELECT sst2_classify_batch(array_agg(sentence)) FROM dev"
+		echo "SET sst2.batch_size = 32;"
+		echo "SELECT 'batch_size=' || current_setting('sst2.batch_size');"
+		sql_timed sql_agg_sorted32 "SELECT sst2_classify_agg(sentence ORDER BY length(sentence)) FROM dev"
+	} >"$T/sql_bench.sql"
+	$PSQL -f "$T/sql_bench.sql" >"$LOGS/sql.log" 2>&1 || { tail -20 "$LOGS/sql.log"; exit 1; }
+	grep '^@@ affinity' "$LOGS/sql.log" >&2 || true
+	awk -v n="$N" '
+		/^batch_size=/ { sub(/^batch_size=/, ""); bs = $0; next }
+		/^SET$/ { next }
+		/^@@ / { label = $2; b[label] = bs; next }
+		/^Time: / && label != "" { t[label] = t[label] (t[label] == "" ? "" : ",") ($2 / 1000); label = "" }
+		END { for (l in t) printf "{\"kind\":\"sql\",\"name\":\"%s\",\"sentences\":%d,\"batch_size\":%d,\"times_s\":[%s]}\n", l, n, b[l], t[l] }
+	' "$LOGS/sql.log" >>"$RAW"
+fi
+
+if want first; then
+	log "first call in a new backend"
+	$BUILD/backends first "$FIRST_N" >>"$RAW" 2>"$LOGS/first.log" || { cat "$LOGS/first.log"; exit 1; }
+fi
+if want mem; then
+	log "memory: 8 backends"
+	$BUILD/backends memory 8 >>"$RAW" 2>"$LOGS/mem.log" || { cat "$LOGS/mem.log"; exit 1; }
+fi
+
+if want parallel; then
+	log "parallel scaling: $PAR_ROWS rows, 0 vs 2 workers (unpinned)"
+	{
+		cat <<EOSQL
+\pset format unaligned
+\pset tuples_only on
+DROP TABLE IF EXISTS big;
+CREATE TABLE big AS SELECT d.sentence FROM dev d, generate_series(1, ceil($PAR_ROWS::numeric / (SELECT count(*) FROM dev))::int) g;
+ALTER TABLE big SET (parallel_workers = 2);
+VACUUM ANALYZE big;
+SELECT count(*) FROM big;
+SELECT sst2_classify('warm up');
+SET max_parallel_workers_per_gather = 0;
+\timing on
+EOSQL
+		sql_timed par0 "SELECT sst2_classify(sentence) FROM big"
+		cat <<EOSQL
+\timing off
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+\echo @@ plan
+EXPLAIN (VERBOSE, COSTS OFF) SELECT sst2_classify(sentence) FROM big;
+\timing on
+EOSQL
+		sql_timed par2 "SELECT sst2_classify(sentence) FROM big"
+	} >"$T/par_bench.sql"
+	$PSQL -f "$T/par_bench.sql" >"$LOGS/parallel.log" 2>&1 || { tail -20 "$LOGS/parallel.log"; exit 1; }
+	rows=$($PSQL -At -c 'SELECT count(*) FROM big')
+	workers=$(grep -m1 -o 'Workers Planned: [0-9]*' "$LOGS/parallel.log" | grep -o '[0-9]*$' || echo 0)
+	awk -v n="$rows" -v w="$workers" '
+		/^@@ / { label = $2; next }
+		/^Time: / && label != "" { t[label] = t[label] (t[label] == "" ? "" : ",") ($2 / 1000); label = "" }
+		END { for (l in t) printf "{\"kind\":\"parallel\",\"name\":\"%s\",\"sentences\":%d,\"workers_planned\":%d,\"times_s\":[%s]}\n", l, n, w, t[l] }
+	' "$LOGS/parallel.log" >>"$RAW"
+fi
+
+if want sgemm; then
+	log "sgemm peak, again"
+	sgemm_peak
+fi
+echo "{\"kind\":\"meta_end\",\"date\":\"$(date -u +%FT%TZ)\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >>"$RAW"
+
+log "report"
+node "$ROOT/bench/report.js" "$OUT" "$DET"
