@@ -79,6 +79,9 @@ const sqlLabels = {
 	sql_window: 'SQL `sst2_classify_window(sentence) OVER ()`',
 	sql_batchfn: 'SQL `sst2_classify_batch(array_agg(sentence))`',
 	sql_agg_sorted32: 'SQL `sst2_classify_agg(sentence ORDER BY length(sentence))`',
+	tag_trigger: 'tagging: `INSERT` with the `sst2_tag` row trigger',
+	tag_insert_window: 'tagging: `INSERT ... SELECT` computing the columns with the window form',
+	tag_backfill: 'tagging: window-form backfill `UPDATE` after a plain `INSERT`',
 };
 for (const k of Object.keys(sqlLabels)) {
 	const r = byKind('sql').find((x) => x.name === k);

@@ -20,6 +20,8 @@
 #   sql       through SQL in one pinned backend after a warm-up call: per row
 #             (sst2_classify), sst2_classify_agg, sst2_classify_window, sst2_classify_batch,
 #             and sst2_classify_agg(... ORDER BY length) with sst2.batch_size = 32
+#   tag       tagging rows on insert: the sst2_tag row trigger vs an INSERT computing the
+#             columns with the window form vs a window-form backfill UPDATE
 #   first     connect + first sst2_classify in a new backend (bench/backends.c), median
 #   mem       summed Pss of 8 backends before / after each classified once
 #   parallel  dev repeated to ~5,000 rows, max_parallel_workers_per_gather 0 vs 2 (forced), unpinned
@@ -33,7 +35,7 @@
 #   SST2_BENCH_QUICK=1        tiny version for smoke testing (numbers not representative)
 #   SST2_BENCH_NOBUILD=1      assume the extension is built and installed (skip
 #                             ensure_deps/build_install); bench/'s C programs are still made
-#   SST2_BENCH_PARTS=LIST     comma-separated subset of: sgemm,core,ort,tok,sql,first,mem,parallel
+#   SST2_BENCH_PARTS=LIST     comma-separated subset of: sgemm,core,ort,tok,sql,tag,first,mem,parallel
 #                             (default: all)
 #   SST2_BENCH_REPS=N         repetitions of each measurement (default 3)
 #   SST2_BENCH_CPU=N          the core to pin to (default 1)
@@ -45,7 +47,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 QUICK=${SST2_BENCH_QUICK:-0}
 REPS=${SST2_BENCH_REPS:-3}
 CPU=${SST2_BENCH_CPU:-1}
-PARTS=,${SST2_BENCH_PARTS:-sgemm,core,ort,tok,sql,first,mem,parallel},
+PARTS=,${SST2_BENCH_PARTS:-sgemm,core,ort,tok,sql,tag,first,mem,parallel},
 want() { [[ $PARTS == *,$1,* ]]; }
 
 OUT=$SST2_WORK/bench
@@ -66,7 +68,7 @@ fi
 if [ "${SST2_BENCH_NOBUILD:-0}" != 1 ]; then
 	ensure_deps
 	ensure_oracles
-	if want sql || want first || want mem || want parallel; then build_install; fi
+	if want sql || want tag || want first || want mem || want parallel; then build_install; fi
 fi
 ensure_oracles
 log "bench programs"
@@ -83,7 +85,7 @@ if want ort && [ ! -f "$ONNX" ]; then
 fi
 
 # The cluster lives in $OUT (start_cluster wipes it), so it starts before anything is written there.
-if want sql || want first || want mem || want parallel; then
+if want sql || want tag || want first || want mem || want parallel; then
 	start_cluster bench "$DET"
 	trap stop_cluster EXIT
 	psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS sst2' >/dev/null
@@ -138,7 +140,7 @@ fi
 
 # ---------------------------------------------------------------- SQL
 PSQL="psql -X -v ON_ERROR_STOP=1 -q"
-if want sql || want parallel; then
+if want sql || want tag || want parallel; then
 	log "loading dev into a table"
 	$PSQL <<EOSQL >"$LOGS/load.log" 2>&1
 DROP TABLE IF EXISTS dev;
@@ -190,6 +192,52 @@ EOSQL
 		/^Time: / && label != "" { t[label] = t[label] (t[label] == "" ? "" : ",") ($2 / 1000); label = "" }
 		END { for (l in t) printf "{\"kind\":\"sql\",\"name\":\"%s\",\"sentences\":%d,\"batch_size\":%d,\"times_s\":[%s]}\n", l, n, b[l], t[l] }
 	' "$LOGS/sql.log" >>"$RAW"
+fi
+
+# tagging rows as they arrive: the row trigger against the batched ways (window form)
+if want tag; then
+	log "tagging: row trigger vs window-form insert and backfill (one pinned backend)"
+	{
+		cat <<EOSQL
+\pset format unaligned
+\pset tuples_only on
+SELECT pg_backend_pid() AS pid \gset
+\setenv BENCH_PID :pid
+\! taskset -a -cp $CPU \$BENCH_PID >/dev/null
+SELECT sst2_classify('warm up');
+DROP TABLE IF EXISTS tagged;
+CREATE TABLE tagged (id int PRIMARY KEY, review text, sentiment_label text, sentiment_score real);
+CREATE TRIGGER tag BEFORE INSERT OR UPDATE ON tagged
+	FOR EACH ROW EXECUTE FUNCTION sst2_tag('review', 'sentiment_label', 'sentiment_score');
+SELECT 'batch_size=' || current_setting('sst2.batch_size');
+\timing on
+EOSQL
+		for r in $(seq 1 "$REPS"); do
+			cat <<EOSQL
+ALTER TABLE tagged ENABLE TRIGGER tag;
+TRUNCATE tagged;
+\echo @@ tag_trigger
+INSERT INTO tagged (id, review) SELECT id, sentence FROM dev;
+ALTER TABLE tagged DISABLE TRIGGER tag;
+TRUNCATE tagged;
+\echo @@ tag_insert_window
+INSERT INTO tagged SELECT id, sentence, (c).label, (c).score
+	FROM (SELECT id, sentence, sst2_classify_window(sentence) OVER () AS c FROM dev) s;
+TRUNCATE tagged;
+INSERT INTO tagged (id, review) SELECT id, sentence FROM dev;
+\echo @@ tag_backfill
+UPDATE tagged t SET sentiment_label = (s.c).label, sentiment_score = (s.c).score
+	FROM (SELECT id, sst2_classify_window(review) OVER () AS c FROM tagged) s WHERE t.id = s.id;
+EOSQL
+		done
+	} >"$T/tag_bench.sql"
+	$PSQL -f "$T/tag_bench.sql" >"$LOGS/tag.log" 2>&1 || { tail -20 "$LOGS/tag.log"; exit 1; }
+	awk -v n="$N" '
+		/^batch_size=/ { sub(/^batch_size=/, ""); bs = $0; next }
+		/^@@ / { label = $2; b[label] = bs; next }
+		/^Time: / && label != "" { t[label] = t[label] (t[label] == "" ? "" : ",") ($2 / 1000); label = "" }
+		END { for (l in t) printf "{\"kind\":\"sql\",\"name\":\"%s\",\"sentences\":%d,\"batch_size\":%d,\"times_s\":[%s]}\n", l, n, b[l], t[l] }
+	' "$LOGS/tag.log" >>"$RAW"
 fi
 
 if want first; then
