@@ -6,6 +6,7 @@
 # saying so, where it is absent.
 #
 #   SST2_QUICK=1       shorter fuzz and differential runs (local iteration)
+#   SST2_FUZZ_SECONDS  seconds per fuzz target (default 60)
 #   SST2_ONLY=REGEX    run only the steps whose name matches
 source "$(dirname "$0")/lib.sh"
 set +e
@@ -54,6 +55,9 @@ step unit_loader ./test/unit_loader
 step unit_model ./test/unit_model
 DIFF_COUNT=20000; [ "$QUICK" = 1 ] && DIFF_COUNT=3000
 step tokenizer_diff bash -c "$(declare -f needs_fixtures have_fixtures); needs_fixtures; node test/tokenizer_diff.js --count $DIFF_COUNT"
+FUZZ_SECONDS=${SST2_FUZZ_SECONDS:-60}; [ "$QUICK" = 1 ] && FUZZ_SECONDS=10
+step fuzz bash scripts/fuzz.sh "$FUZZ_SECONDS"
+step valgrind bash scripts/valgrind.sh
 
 # ---- PostgreSQL: a throwaway cluster with the sst2-mini model
 start_cluster test "$MINI"

@@ -434,6 +434,8 @@ test_huge(const sst2_tokenizer *tok)
 	double		t,
 				best;
 	int			n;
+	/* SST2_UNIT_NO_TIMING=1: results only, no time limits (under valgrind) */
+	bool		no_timing = getenv("SST2_UNIT_NO_TIMING") != NULL;
 
 	for (size_t i = 0; i < len; i++)
 		buf[i] = "the movie is great "[i % 19];
@@ -445,20 +447,20 @@ test_huge(const sst2_tokenizer *tok)
 		t = now() - t;
 		best = t < best ? t : best;
 	}
-	check(n == 512 && best < 0.005, "10 MB of words, max_ids 512: %d ids in %.3f ms", n, best * 1e3);
+	check(n == 512 && (no_timing || best < 0.005), "10 MB of words, max_ids 512: %d ids in %.3f ms", n, best * 1e3);
 	printf("10 MB text, max_ids 512: %.1f us\n", best * 1e6);
 
 	memset(buf, 'a', len);
 	t = now();
 	n = sst2_tokenize(tok, buf, len, ids, 3);
 	t = now() - t;
-	check(n == 3 && ids[1] == 100 && t < 0.005, "10 MB single word, max_ids 3: %d ids in %.3f ms", n, t * 1e3);
+	check(n == 3 && ids[1] == 100 && (no_timing || t < 0.005), "10 MB single word, max_ids 3: %d ids in %.3f ms", n, t * 1e3);
 
 	/* a 10 MB single word must be scanned to its end when more ids are wanted */
 	t = now();
 	n = sst2_tokenize(tok, buf, len, ids, 512);
 	t = now() - t;
-	check(n == 3 && ids[1] == 100 && t < 1.0, "10 MB single word, max_ids 512: %d ids in %.3f ms", n, t * 1e3);
+	check(n == 3 && ids[1] == 100 && (no_timing || t < 1.0), "10 MB single word, max_ids 512: %d ids in %.3f ms", n, t * 1e3);
 	printf("10 MB single word, max_ids 512 (full scan): %.1f ms\n", t * 1e3);
 	free(buf);
 	free(ids);
