@@ -13,7 +13,7 @@ DATA = sql/sst2--1.0.sql
 PGFILEDESC = "sst2 - DistilBERT SST-2 sentiment classification"
 
 CORE_OBJS = src/util.o src/config.o src/safetensors.o src/model.o \
-	src/tokenizer.o src/unicode_tables.o
+	src/tokenizer.o src/unicode_tables.o src/gemm.o
 OBJS = $(CORE_OBJS) src/sst2.o src/batch.o src/trigger.o
 
 REGRESS = sst2_basic sst2_batch sst2_schema
@@ -51,3 +51,4 @@ $(CORE_TESTS): test/%: test/%.o $(CORE_OBJS)
 
 $(OBJS) src/cli.o: src/sst2_core.h
 src/tokenizer.o src/unicode_tables.o test/tokdump.o test/unit_tokenizer.o: src/unicode_tables.h
+src/model.o src/gemm.o: src/gemm.h

@@ -7,8 +7,9 @@
  *	  Notation in comments: M = tokens in the batch (all sequences packed one
  *	  after another, no padding), D = dim, H = hidden_dim, hd = D / n_heads,
  *	  L = length of one sequence, n = number of sequences.  Weights keep
- *	  PyTorch's Linear layout W[out, in], so y = x W^T + b is one sgemm
- *	  (RowMajor, NoTrans, Trans) over all M tokens.
+ *	  PyTorch's Linear layout W[out, in], so y = x W^T + b is one matrix
+ *	  product over all M tokens: sst2_gemm_nt (gemm.c, W read in place) for
+ *	  a few sentences, sgemm (RowMajor, NoTrans, Trans) for larger batches.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include <cblas.h>
 
 #include "sst2_core.h"
+#include "gemm.h"
 #include "safetensors.h"
 
 #define LN_EPS 1e-12f
@@ -812,21 +814,51 @@ sst2_model_weights_path(const sst2_model *m)
 /* ---------------------------------------------------------------- kernels */
 
 /*
- * y[M, N] = x[M, K] W[N, K]^T + b[N]  (PyTorch Linear).  One row (the last
- * block and the head at batch size 1) is a matrix-vector product: sgemv
- * streams W once, where sgemm would first copy all of it into its packed
- * format.
+ * Rows below which sst2_gemm_nt (W read in place) beats cblas_sgemm (which
+ * copies all of W into its packed layout on every call): measured for the
+ * three shapes of the model with W streaming from memory, one thread, Zen 4.
+ */
+static int
+small_gemm_rows(int N, int K)
+{
+	if (K > 1024)
+		return 96;				/* ffn.lin2: K = 3072, N = 768 */
+	if (N > 1024)
+		return 128;				/* ffn.lin1: K = 768, N = 3072 */
+	return 80;					/* the 768 x 768 projections */
+}
+
+/*
+ * y[M, N] = x[M, K] W[N, K]^T + b[N]  (PyTorch Linear).  Few rows (one
+ * sentence, or the [CLS] rows of the last block) go through the in-place
+ * kernel; whole batches through sgemm, whose packing is then amortized.
+ * Large batches go in chunks of about 2 GFLOP (a few tens of ms) with an
+ * interrupt check between them, so a cancel never waits for a whole product.
  */
 static void
 linear(float *y, const float *x, const float *w, const float *b, int M, int N, int K)
 {
+	int			chunk;
+
+	if (M < small_gemm_rows(N, K))
+	{
+		sst2_gemm_nt(y, N, x, K, w, K, b, M, N, K);
+		return;
+	}
 	for (int i = 0; i < M; i++)
 		memcpy(y + (size_t) i * N, b, sizeof(float) * (size_t) N);
-	if (M == 1)
-		cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, w, K, x, 1, 1.0f, y, 1);
-	else
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K,
-					1.0f, x, K, w, K, 1.0f, y, N);
+	chunk = (int) (2e9 / (2.0 * N * K));
+	if (chunk < 512)
+		chunk = 512;
+	for (int i = 0; i < M; i += chunk)
+	{
+		int			rows = M - i < chunk ? M - i : chunk;
+
+		if (i > 0)
+			SST2_CHECK_INTERRUPTS();
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, N, K,
+					1.0f, x + (size_t) i * K, K, w, K, 1.0f, y + (size_t) i * N, N);
+	}
 }
 
 /* x[i] = LayerNorm(x[i] + r[i]) * g + b for M rows of D; r may be NULL. */
