@@ -44,6 +44,11 @@ for (const t of lens) {
 	otherF += 11 * t * d + L * (2 * 9 * t * d + 8 * t * h + 5 * H * t * t + 2 * t * d);
 }
 const flops = projF + ffnF + attF + clsF;
+// what sst2 itself computes: its last block carries only the [CLS] row past
+// attention (q projection, out projection, FFN and the query side of the
+// scores run on 1 row instead of t), since nothing else reaches the classifier
+let skipped = 0;
+for (const t of lens) skipped += (t - 1) * (2 * 2 * d * d + 2 * 2 * d * h + 2 * 2 * t * d);
 const tokens = lens.reduce((a, b) => a + b, 0);
 
 // ---------------------------------------------------------------- sgemm peak and the limit
@@ -75,9 +80,9 @@ for (const r of byKind('core_forward')) {
 }
 const sqlLabels = {
 	sql_row: 'SQL per row: `sst2_classify(sentence)`',
-	sql_agg: 'SQL `sst2_classify_agg(sentence)`',
-	sql_window: 'SQL `sst2_classify_window(sentence) OVER ()`',
-	sql_batchfn: 'SQL `sst2_classify_batch(array_agg(sentence))`',
+	sql_agg: 'SQL `sst2_classify_agg(sentence ORDER BY id)`',
+	sql_window: 'SQL `sst2_classify_window(sentence) OVER (ORDER BY id)`',
+	sql_batchfn: 'SQL `sst2_classify_batch(array_agg(sentence ORDER BY id))`',
 	sql_agg_sorted32: 'SQL `sst2_classify_agg(sentence ORDER BY length(sentence))`',
 	tag_trigger: 'tagging: `INSERT` with the `sst2_tag` row trigger',
 	tag_insert_window: 'tagging: `INSERT ... SELECT` computing the columns with the window form',
@@ -237,8 +242,9 @@ if (peak) {
 	p(`sgemm peak (cblas_sgemm, 1 thread): ${sgemm.map((s) => `${s.m}×${s.n}×${s.k}: ${fmt(s.gflops)}`).join('; ')} GFLOP/s.`);
 	p(`Limit = FLOPs / ${fmt(peak)} GFLOP/s = ${fmt(limitS, 2)} s = **${fmt(limitSps)} sentences/s**.`);
 }
-const overLimit = rows.filter((r) => r.of_limit > 1);
-if (overLimit.length) p(`**Warning: ${overLimit.map((r) => r.label).join(', ')} ran faster than the limit: the machine was busy while sgemm was measured; rerun on a quiet machine.**`);
+p(`sst2 computes ${fmt((flops - skipped) / 1e9, 2)} GFLOP of these (${fmt((100 * skipped) / flops, 1)} % fewer: its last block carries only the [CLS] rows past attention), so its figures can pass 100 % of this limit; as a fraction of the sgemm peak on the work it does, multiply its % of limit by ${fmt((flops - skipped) / flops, 3)}.`);
+const overLimit = rows.filter((r) => r.of_limit * (flops - skipped) / flops > 1);
+if (overLimit.length) p(`**Warning: ${overLimit.map((r) => r.label).join(', ')} ran faster than the sgemm peak on the work they do: the machine was busy while sgemm was measured; rerun on a quiet machine.**`);
 p(`Load average at start ${meta.loadavg || 'n/a'}, at end ${metaEnd.loadavg || 'n/a'} (a busy machine makes every figure unreliable).`);
 p();
 p('| measurement | sentences/s (best) | median | × ORT batch 1 | × ORT sorted 32 | GFLOP/s | % of limit |');
@@ -278,7 +284,7 @@ fs.writeFileSync(path.join(OUT, 'results.md'), text);
 fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({
 	meta, meta_end: metaEnd,
 	workload: { sentences: N, tokens, model: MODEL, model_bytes: modelBytes, config: { dim: d, hidden_dim: h, n_layers: L, n_heads: H, n_labels: nl } },
-	flops: { total: flops, projections: projF, ffn: ffnF, attention: attF, classifier: clsF, uncounted_elementwise_estimate: otherF },
+	flops: { total: flops, computed_by_sst2: flops - skipped, projections: projF, ffn: ffnF, attention: attF, classifier: clsF, uncounted_elementwise_estimate: otherF },
 	sgemm, limit: peak && { peak_gflops: peak, seconds: limitS, sentences_per_s: limitSps },
 	throughput: rows, tokenizer: tok, first_call: first, memory, parallel, sanity, targets,
 }, null, 1) + '\n');

@@ -151,6 +151,8 @@ EOSQL
 	[ "$($PSQL -At -c 'SELECT count(*) FROM dev')" = "$N" ] || { echo "dev table: wrong row count"; exit 1; }
 fi
 
+# (every statement orders by id: COPY's heap order need not be file order, and the
+# sanity checks compare row i with sentence i)
 # sql_timed LABEL STATEMENT: REPS runs in the pinned session; output rows to $T/LABEL.out
 sql_timed() {
 	local label=$1 stmt=$2
@@ -175,10 +177,10 @@ SELECT 'batch_size=' || current_setting('sst2.batch_size');
 \copy (SELECT array_to_string(sst2_tokenize(sentence), ' ') FROM dev ORDER BY id) TO '$T/sql.ids'
 \timing on
 EOSQL
-		sql_timed sql_row "SELECT sst2_classify(sentence) FROM dev"
-		sql_timed sql_agg "SELECT sst2_classify_agg(sentence) FROM dev"
-		sql_timed sql_window "SELECT sst2_classify_window(sentence) OVER () FROM dev"
-		sql_timed sql_batchfn "SELECT sst2_classify_batch(array_agg(sentence)) FROM dev"
+		sql_timed sql_row "SELECT sst2_classify(sentence) FROM dev ORDER BY id"
+		sql_timed sql_agg "SELECT sst2_classify_agg(sentence ORDER BY id) FROM dev"
+		sql_timed sql_window "SELECT sst2_classify_window(sentence) OVER (ORDER BY id) FROM dev ORDER BY id"
+		sql_timed sql_batchfn "SELECT sst2_classify_batch(array_agg(sentence ORDER BY id)) FROM dev"
 		echo "SET sst2.batch_size = 32;"
 		echo "SELECT 'batch_size=' || current_setting('sst2.batch_size');"
 		sql_timed sql_agg_sorted32 "SELECT sst2_classify_agg(sentence ORDER BY length(sentence)) FROM dev"
