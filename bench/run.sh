@@ -161,6 +161,17 @@ sql_timed() {
 	done
 }
 
+# sql_times LOG: one JSON line per "@@ LABEL" of a psql log with \timing, with the
+# sst2.batch_size that was in force ("batch_size=N" lines)
+sql_times() {
+	awk -v n="$N" '
+		/^batch_size=/ { sub(/^batch_size=/, ""); bs = $0; next }
+		/^@@ / { label = $2; b[label] = bs; next }
+		/^Time: / && label != "" { t[label] = t[label] (t[label] == "" ? "" : ",") ($2 / 1000); label = "" }
+		END { for (l in t) printf "{\"kind\":\"sql\",\"name\":\"%s\",\"sentences\":%d,\"batch_size\":%d,\"times_s\":[%s]}\n", l, n, b[l], t[l] }
+	' "$1"
+}
+
 if want sql; then
 	log "SQL: per row, agg, window, batch (one pinned backend)"
 	{
@@ -187,13 +198,7 @@ EOSQL
 	} >"$T/sql_bench.sql"
 	$PSQL -f "$T/sql_bench.sql" >"$LOGS/sql.log" 2>&1 || { tail -20 "$LOGS/sql.log"; exit 1; }
 	grep '^@@ affinity' "$LOGS/sql.log" >&2 || true
-	awk -v n="$N" '
-		/^batch_size=/ { sub(/^batch_size=/, ""); bs = $0; next }
-		/^SET$/ { next }
-		/^@@ / { label = $2; b[label] = bs; next }
-		/^Time: / && label != "" { t[label] = t[label] (t[label] == "" ? "" : ",") ($2 / 1000); label = "" }
-		END { for (l in t) printf "{\"kind\":\"sql\",\"name\":\"%s\",\"sentences\":%d,\"batch_size\":%d,\"times_s\":[%s]}\n", l, n, b[l], t[l] }
-	' "$LOGS/sql.log" >>"$RAW"
+	sql_times "$LOGS/sql.log" >>"$RAW"
 fi
 
 # tagging rows as they arrive: the row trigger against the batched ways (window form)
@@ -234,12 +239,7 @@ EOSQL
 		done
 	} >"$T/tag_bench.sql"
 	$PSQL -f "$T/tag_bench.sql" >"$LOGS/tag.log" 2>&1 || { tail -20 "$LOGS/tag.log"; exit 1; }
-	awk -v n="$N" '
-		/^batch_size=/ { sub(/^batch_size=/, ""); bs = $0; next }
-		/^@@ / { label = $2; b[label] = bs; next }
-		/^Time: / && label != "" { t[label] = t[label] (t[label] == "" ? "" : ",") ($2 / 1000); label = "" }
-		END { for (l in t) printf "{\"kind\":\"sql\",\"name\":\"%s\",\"sentences\":%d,\"batch_size\":%d,\"times_s\":[%s]}\n", l, n, b[l], t[l] }
-	' "$LOGS/tag.log" >>"$RAW"
+	sql_times "$LOGS/tag.log" >>"$RAW"
 fi
 
 if want first; then
