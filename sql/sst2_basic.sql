@@ -54,4 +54,12 @@ SET ROLE sst2_regress_plain;
 SET sst2.model_path = '/etc';
 SELECT (sst2_classify('a great movie')).label;
 RESET ROLE;
+-- ... or a role the administrator grants it to (PostgreSQL 15+)
+GRANT SET ON PARAMETER sst2.model_path TO sst2_regress_plain;
+SET ROLE sst2_regress_plain;
+SET sst2.model_path = '/nonexistent/granted';
+SELECT sst2_classify('x');
+RESET sst2.model_path;
+RESET ROLE;
+REVOKE SET ON PARAMETER sst2.model_path FROM sst2_regress_plain;
 DROP ROLE sst2_regress_plain;
