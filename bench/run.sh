@@ -72,6 +72,7 @@ if [ "${SST2_BENCH_NOBUILD:-0}" != 1 ]; then
 fi
 ensure_oracles
 log "bench programs"
+mkdir -p "$SST2_WORK"
 make -C "$ROOT/bench" -s OUT="$BUILD" PG_CONFIG="$PG_CONFIG" 2>"$SST2_WORK/bench-build.log" >/dev/null ||
 	{ cat "$SST2_WORK/bench-build.log"; exit 1; }
 
