@@ -26,6 +26,8 @@
 
 #include <cblas.h>
 
+#include "bench_util.h"
+
 #include "sst2_core.h"
 
 typedef struct Sentence
@@ -38,24 +40,6 @@ typedef struct Sentence
 
 static Sentence *sents;
 static int	n_sents;
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
 
 static void *
 xmalloc(size_t n)

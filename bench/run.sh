@@ -167,22 +167,30 @@ sql_timed() {
 sql_times() {
 	awk -v n="$N" '
 		/^batch_size=/ { sub(/^batch_size=/, ""); bs = $0; next }
+		/^@@ affinity/ { next }
 		/^@@ / { label = $2; b[label] = bs; next }
 		/^Time: / && label != "" { t[label] = t[label] (t[label] == "" ? "" : ",") ($2 / 1000); label = "" }
 		END { for (l in t) printf "{\"kind\":\"sql\",\"name\":\"%s\",\"sentences\":%d,\"batch_size\":%d,\"times_s\":[%s]}\n", l, n, b[l], t[l] }
 	' "$1"
 }
 
-if want sql; then
-	log "SQL: per row, agg, window, batch (one pinned backend)"
-	{
-		cat <<EOSQL
+# psql lines that make the session's backend run on the benchmark core (and say so)
+pinned_session() {
+	cat <<EOSQL
 \pset format unaligned
 \pset tuples_only on
 SELECT pg_backend_pid() AS pid \gset
 \setenv BENCH_PID :pid
 \! taskset -a -cp $CPU \$BENCH_PID >/dev/null
 \! echo "@@ affinity \$(taskset -cp \$BENCH_PID)"
+EOSQL
+}
+
+if want sql; then
+	log "SQL: per row, agg, window, batch (one pinned backend)"
+	{
+		cat <<EOSQL
+$(pinned_session)
 SELECT sst2_classify('warm up: the model load is not part of throughput');
 SELECT sst2_classify_agg(sentence) IS NOT NULL AS warm FROM (SELECT sentence FROM dev ORDER BY id LIMIT 64) s;
 SELECT 'batch_size=' || current_setting('sst2.batch_size');
@@ -207,11 +215,7 @@ if want tag; then
 	log "tagging: row trigger vs window-form insert and backfill (one pinned backend)"
 	{
 		cat <<EOSQL
-\pset format unaligned
-\pset tuples_only on
-SELECT pg_backend_pid() AS pid \gset
-\setenv BENCH_PID :pid
-\! taskset -a -cp $CPU \$BENCH_PID >/dev/null
+$(pinned_session)
 SELECT sst2_classify('warm up');
 DROP TABLE IF EXISTS tagged;
 CREATE TABLE tagged (id int PRIMARY KEY, review text, sentiment_label text, sentiment_score real);
