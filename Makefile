@@ -12,9 +12,9 @@ MODULE_big = sst2
 DATA = sql/sst2--1.0.sql
 PGFILEDESC = "sst2 - DistilBERT SST-2 sentiment classification"
 
-CORE_OBJS = src/util.o src/config.o src/safetensors.o src/model.o \
-	src/tokenizer.o src/unicode_tables.o src/gemm.o
-OBJS = $(CORE_OBJS) src/sst2.o src/batch.o src/trigger.o
+include src/core.mk
+CORE_OBJS = $(SST2_CORE:%=src/%.o)
+OBJS = $(CORE_OBJS) src/sst2.o src/pg_model.o src/batch.o src/trigger.o
 
 REGRESS = sst2_basic sst2_batch sst2_schema
 REGRESS_OPTS = --inputdir=. --load-extension=sst2
@@ -50,5 +50,9 @@ $(CORE_TESTS): test/%: test/%.o $(CORE_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(DEP_LIBS)
 
 $(OBJS) src/cli.o: src/sst2_core.h
+$(CORE_OBJS): src/util.h
+src/checkpoint.o src/weights_cache.o src/guard.o src/forward.o: src/model.h src/safetensors.h
+src/safetensors.o src/config.o: src/safetensors.h
 src/tokenizer.o src/unicode_tables.o test/tokdump.o test/unit_tokenizer.o: src/unicode_tables.h
-src/model.o src/gemm.o: src/gemm.h
+src/forward.o src/gemm.o: src/gemm.h
+src/sst2.o src/pg_model.o src/batch.o src/trigger.o: src/sst2_pg.h

@@ -147,10 +147,14 @@ cmp_by_len(const void *a, const void *b)
 	return x - y;
 }
 
-/* One pass over all sentences in the given order, batches of b; logits in file order. */
+/*
+ * One pass over all sentences in the given order, batches of b, through the
+ * core's batch path (the one the SQL functions and the CLI use); logits in
+ * file order.
+ */
 static void
-forward_pass(sst2_model *m, const int *order, int b, int32_t *ids, int *lens,
-			 float *batch_logits, float *logits, int limit)
+forward_pass(sst2_model *m, sst2_batch *batch, const int *order, int b, float *logits,
+			 int limit, int max_ids)
 {
 	int			nl = sst2_model_config(m)->n_labels;
 	sst2_error	err;
@@ -159,17 +163,19 @@ forward_pass(sst2_model *m, const int *order, int b, int32_t *ids, int *lens,
 	for (int start = 0; start < n; start += b)
 	{
 		int			cnt = n - start < b ? n - start : b;
-		size_t		pos = 0;
 
+		sst2_batch_reset(batch, max_ids, 0);
 		for (int j = 0; j < cnt; j++)
 		{
 			const Sentence *s = &sents[order[start + j]];
 
-			memcpy(ids + pos, s->ids, sizeof(int32_t) * s->n_ids);
-			lens[j] = s->n_ids;
-			pos += s->n_ids;
+			if (sst2_batch_add_ids(batch, s->ids, s->n_ids) < 0)
+			{
+				fprintf(stderr, "bench_core: could not add sentence %d\n", order[start + j]);
+				exit(1);
+			}
 		}
-		if (sst2_model_forward(m, ids, lens, cnt, batch_logits, &err) != SST2_OK)
+		if (sst2_batch_run(batch, &err) != SST2_OK)
 		{
 			fprintf(stderr, "bench_core: forward: %s\n", err.msg);
 			exit(1);
@@ -177,10 +183,11 @@ forward_pass(sst2_model *m, const int *order, int b, int32_t *ids, int *lens,
 		if (logits)
 			for (int j = 0; j < cnt; j++)
 				memcpy(logits + (size_t) order[start + j] * nl,
-					   batch_logits + (size_t) j * nl, sizeof(float) * nl);
+					   sst2_batch_logits(batch, j), sizeof(float) * nl);
 	}
 }
 
+/* Time classifying every sentence with batches as SPEC says (B or sB: sorted). */
 static void
 bench_forward(sst2_model *m, const char *spec, int reps, const char *logits_prefix)
 {
@@ -188,13 +195,12 @@ bench_forward(sst2_model *m, const char *spec, int reps, const char *logits_pref
 	int			b = atoi(sorted ? spec + 1 : spec);
 	int			nl = sst2_model_config(m)->n_labels;
 	int		   *order = xmalloc(sizeof(int) * n_sents);
-	int		   *lens = xmalloc(sizeof(int) * (b > 0 ? b : 1));
-	int32_t    *ids;
-	float	   *batch_logits,
-			   *logits;
-	size_t		max_tokens = 0;
+	float	   *logits;
+	int			max_tokens = 2;
 	long		tokens = 0;
 	double		t[64];
+	sst2_batch *batch;
+	sst2_error	err;
 
 	if (b <= 0)
 	{
@@ -205,24 +211,28 @@ bench_forward(sst2_model *m, const char *spec, int reps, const char *logits_pref
 	{
 		order[i] = i;
 		tokens += sents[i].n_ids;
-		if ((size_t) sents[i].n_ids > max_tokens)
+		if (sents[i].n_ids > max_tokens)
 			max_tokens = sents[i].n_ids;
 	}
 	if (sorted)
 		qsort(order, n_sents, sizeof(int), cmp_by_len);
-	ids = xmalloc(sizeof(int32_t) * max_tokens * b);
-	batch_logits = xmalloc(sizeof(float) * nl * b);
 	logits = xmalloc(sizeof(float) * nl * n_sents);
+	if (sst2_batch_new(&batch, m, max_tokens, 0, &err) != SST2_OK)
+	{
+		fprintf(stderr, "bench_core: %s\n", err.msg);
+		exit(1);
+	}
 
 	/* warm-up: the first batch (faults the weights in, sizes the workspace) */
-	forward_pass(m, order, b, ids, lens, batch_logits, NULL, b);
+	forward_pass(m, batch, order, b, NULL, b, max_tokens);
 	for (int r = 0; r < reps; r++)
 	{
 		double		t0 = now();
 
-		forward_pass(m, order, b, ids, lens, batch_logits, logits, n_sents);
+		forward_pass(m, batch, order, b, logits, n_sents, max_tokens);
 		t[r] = now() - t0;
 	}
+	sst2_batch_free(batch);
 	printf("{\"kind\":\"core_forward\",\"spec\":\"%s\",\"batch\":%d,\"sorted\":%s,"
 		   "\"sentences\":%d,\"tokens\":%ld,",
 		   spec, b, sorted ? "true" : "false", n_sents, tokens);
@@ -251,9 +261,6 @@ bench_forward(sst2_model *m, const char *spec, int reps, const char *logits_pref
 		fclose(f);
 	}
 	free(order);
-	free(lens);
-	free(ids);
-	free(batch_logits);
 	free(logits);
 }
 

@@ -34,12 +34,12 @@ typedef struct Sst2Verdict
  * Classify texts[0..n-1] (none NULL) and write one verdict each.
  */
 static void
-classify_verdicts(sst2_model *m, text **texts, int n, Sst2Verdict *out)
+classify_verdicts(Sst2Model *h, text **texts, int n, Sst2Verdict *out)
 {
-	int			n_labels = sst2_model_config(m)->n_labels;
+	int			n_labels = h->n_labels;
 	float	   *logits = palloc(sizeof(float) * n_labels * n);
 
-	sst2_classify_texts(m, texts, n, logits);
+	sst2_classify_texts(h, texts, n, logits);
 	for (int i = 0; i < n; i++)
 		out[i].label = sst2_top_label(logits + (size_t) i * n_labels, n_labels,
 									  &out[i].score);
@@ -67,11 +67,10 @@ result_element_tupdesc(FunctionCallInfo fcinfo)
  * Build an sst2_result[] from verdicts (label -1 gives a NULL element).
  */
 static ArrayType *
-verdicts_to_array(FunctionCallInfo fcinfo, const sst2_model *m,
+verdicts_to_array(FunctionCallInfo fcinfo, const Sst2Model *h,
 				  const Sst2Verdict *v, int n)
 {
 	TupleDesc	tupdesc = result_element_tupdesc(fcinfo);
-	const sst2_config *cfg = sst2_model_config(m);
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
 	int			dims[1] = {n};
@@ -83,17 +82,8 @@ verdicts_to_array(FunctionCallInfo fcinfo, const sst2_model *m,
 	for (int i = 0; i < n; i++)
 	{
 		nulls[i] = v[i].label < 0;
-		if (!nulls[i])
-		{
-			Datum		values[2];
-			bool		vnulls[2] = {false, false};
-
-			values[0] = CStringGetTextDatum(cfg->labels[v[i].label]);
-			values[1] = Float4GetDatum(v[i].score);
-			elems[i] = HeapTupleGetDatum(heap_form_tuple(tupdesc, values, vnulls));
-		}
-		else
-			elems[i] = (Datum) 0;
+		elems[i] = nulls[i] ? (Datum) 0 :
+			sst2_result_datum(h, tupdesc, v[i].label, v[i].score);
 	}
 	get_typlenbyvalalign(tupdesc->tdtypeid, &typlen, &typbyval, &typalign);
 	if (n == 0)
@@ -118,7 +108,7 @@ sst2_classify_batch(PG_FUNCTION_ARGS)
 	text	  **texts;
 	Sst2Verdict *verdicts;
 	Sst2Verdict *found;
-	sst2_model *m;
+	Sst2Model  *h;
 
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
@@ -126,19 +116,19 @@ sst2_classify_batch(PG_FUNCTION_ARGS)
 				 errmsg("sst2_classify_batch expects a one-dimensional array")));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 
-	m = sst2_get_model();
+	h = sst2_statement_model(fcinfo->flinfo);
 	texts = palloc(sizeof(text *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		if (!nulls[i])
 			texts[n_texts++] = DatumGetTextPP(elems[i]);
 	found = palloc(sizeof(Sst2Verdict) * Max(n_texts, 1));
 	if (n_texts > 0)
-		classify_verdicts(m, texts, n_texts, found);
+		classify_verdicts(h, texts, n_texts, found);
 
 	verdicts = palloc(sizeof(Sst2Verdict) * Max(n, 1));
 	for (int i = 0, j = 0; i < n; i++)
 		verdicts[i] = nulls[i] ? (Sst2Verdict) {-1, 0} : found[j++];
-	PG_RETURN_ARRAYTYPE_P(verdicts_to_array(fcinfo, m, verdicts, n));
+	PG_RETURN_ARRAYTYPE_P(verdicts_to_array(fcinfo, h, verdicts, n));
 }
 
 /*
@@ -148,6 +138,7 @@ sst2_classify_batch(PG_FUNCTION_ARGS)
  */
 typedef struct Sst2AggState
 {
+	Sst2Model  *model;			/* pinned for the group's life (aggregate context) */
 	MemoryContext pending_cxt;	/* holds the pending texts */
 	int			batch;			/* sst2.batch_size when the group started */
 	int			n_pending;
@@ -167,7 +158,7 @@ agg_flush(Sst2AggState *st)
 	if (st->n_pending == 0)
 		return;
 	found = palloc(sizeof(Sst2Verdict) * st->n_pending);
-	classify_verdicts(sst2_get_model(), st->pending, st->n_pending, found);
+	classify_verdicts(st->model, st->pending, st->n_pending, found);
 	for (int i = 0; i < st->n_pending; i++)
 		st->verdicts[st->pending_pos[i]] = found[i];
 	pfree(found);
@@ -193,6 +184,7 @@ sst2_classify_agg_trans(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 	{
 		st = MemoryContextAllocZero(aggcxt, sizeof(Sst2AggState));
+		st->model = sst2_pin_model(aggcxt);
 		st->pending_cxt = AllocSetContextCreate(aggcxt, "sst2 pending texts",
 												ALLOCSET_DEFAULT_SIZES);
 		st->batch = Min(sst2_batch_size, SST2_MAX_BATCH);
@@ -244,8 +236,7 @@ sst2_classify_agg_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	st = (Sst2AggState *) PG_GETARG_POINTER(0);
 	agg_flush(st);
-	PG_RETURN_ARRAYTYPE_P(verdicts_to_array(fcinfo, sst2_get_model(),
-											st->verdicts, st->n));
+	PG_RETURN_ARRAYTYPE_P(verdicts_to_array(fcinfo, st->model, st->verdicts, st->n));
 }
 
 /*
@@ -273,7 +264,7 @@ sst2_classify_window(PG_FUNCTION_ARGS)
 	int64		pos = WinGetCurrentPosition(winobj);
 	Sst2Verdict *v;
 	TupleDesc	tupdesc;
-	sst2_model *m = sst2_get_model();
+	Sst2Model  *h = sst2_statement_model(fcinfo->flinfo);
 
 	ws = (Sst2WindowState *) WinGetPartitionLocalMemory(winobj, sizeof(Sst2WindowState));
 
@@ -307,7 +298,7 @@ sst2_classify_window(PG_FUNCTION_ARGS)
 		}
 		ws->valid = false;
 		if (n_texts > 0)
-			classify_verdicts(m, texts, n_texts, found);
+			classify_verdicts(h, texts, n_texts, found);
 		for (int i = 0; i < n_texts; i++)
 			ws->verdicts[where[i]] = found[i];
 		ws->start = pos;
@@ -321,12 +312,5 @@ sst2_classify_window(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "sst2_classify_window must return a composite type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
-
-		values[0] = CStringGetTextDatum(sst2_model_config(m)->labels[v->label]);
-		values[1] = Float4GetDatum(v->score);
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-	}
+	PG_RETURN_DATUM(sst2_result_datum(h, tupdesc, v->label, v->score));
 }

@@ -12,9 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-#include <json-c/json.h>
-
 #include "sst2_core.h"
 
 static void
@@ -60,45 +57,33 @@ parse_int(const char *s, int min, int max, int *out)
 	return true;
 }
 
+/* Print the model's description (the keys of sst2_model_info()) as JSON. */
 static int
-print_info(const sst2_model *m)
+print_info(sst2_model *m)
 {
-	const sst2_config *c = sst2_model_config(m);
-	json_object *o = json_object_new_object();
-	json_object *labels = json_object_new_array();
+	char	   *json = sst2_model_info_json(m, true);
 
-	json_object_object_add(o, "dim", json_object_new_int(c->dim));
-	json_object_object_add(o, "n_layers", json_object_new_int(c->n_layers));
-	json_object_object_add(o, "n_heads", json_object_new_int(c->n_heads));
-	json_object_object_add(o, "hidden_dim", json_object_new_int(c->hidden_dim));
-	json_object_object_add(o, "vocab_size", json_object_new_int(c->vocab_size));
-	json_object_object_add(o, "max_position_embeddings", json_object_new_int(c->max_pos));
-	json_object_object_add(o, "activation", json_object_new_string(c->activation));
-	for (int i = 0; i < c->n_labels; i++)
-		json_object_array_add(labels, json_object_new_string(c->labels[i]));
-	json_object_object_add(o, "labels", labels);
-	json_object_object_add(o, "dtype", json_object_new_string(sst2_dtype_name(sst2_model_dtype(m))));
-	json_object_object_add(o, "bytes_mapped", json_object_new_int64((int64_t) sst2_model_bytes_mapped(m)));
-	json_object_object_add(o, "weights_path", json_object_new_string(sst2_model_weights_path(m)));
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	if (!json)
+		return die("%s", "out of memory");
+	printf("%s\n", json);
+	free(json);
 	return 0;
 }
 
-/* Classify the n queued sequences and print one line each. */
+/* Run the queued texts and print one line each. */
 static int
-flush_batch(sst2_model *m, const int32_t *ids, const int *lens, int n, float *logits)
+flush_batch(sst2_model *m, sst2_batch *b)
 {
 	const sst2_config *c = sst2_model_config(m);
 	sst2_error	err;
 
-	if (n == 0)
+	if (sst2_batch_count(b) == 0)
 		return 0;
-	if (sst2_model_forward(m, ids, lens, n, logits, &err) != SST2_OK)
+	if (sst2_batch_run(b, &err) != SST2_OK)
 		return die("%s", err.msg);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < sst2_batch_count(b); i++)
 	{
-		const float *lg = logits + (size_t) i * c->n_labels;
+		const float *lg = sst2_batch_logits(b, i);
 		float		score;
 		int			top = sst2_top_label(lg, c->n_labels, &score);
 
@@ -123,15 +108,12 @@ main(int argc, char **argv)
 	sst2_model *m;
 	sst2_error	err;
 	const sst2_config *c;
+	sst2_batch *b = NULL;
 	int32_t    *ids;
-	int		   *lens;
-	float	   *logits;
 	char	   *line = NULL;
 	size_t		cap = 0;
 	ssize_t		len;
-	int			queued = 0,
-				rc = 0;
-	size_t		used = 0;
+	int			rc = 0;
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -183,7 +165,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	openblas_set_num_threads(threads);
+	sst2_set_threads(threads);
 	if (sst2_model_open(&m, dir, cache_dir, &err) != SST2_OK)
 		return die("%s", err.msg);
 	c = sst2_model_config(m);
@@ -204,11 +186,10 @@ main(int argc, char **argv)
 		return die("--max-length is larger than the model's max_position_embeddings (%s)", msg);
 	}
 
-	ids = malloc(sizeof(int32_t) * (size_t) max_length * (size_t) batch);
-	lens = malloc(sizeof(int) * (size_t) batch);
-	logits = malloc(sizeof(float) * (size_t) c->n_labels * (size_t) batch);
-	if (!ids || !lens || !logits)
+	ids = malloc(sizeof(int32_t) * (size_t) max_length);
+	if (!ids || sst2_batch_new(&b, m, max_length, 0, &err) != SST2_OK)
 	{
+		free(ids);
 		sst2_model_free(m);
 		return die("%s", "out of memory");
 	}
@@ -219,40 +200,36 @@ main(int argc, char **argv)
 
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
-		n = sst2_tokenize(sst2_model_tokenizer(m), line, (size_t) len, ids + used, max_length);
-		if (n < 1)
-		{
-			rc = die("%s", "tokenizer failed");
-			break;
-		}
 		if (ids_only)
 		{
+			n = sst2_tokenize(sst2_model_tokenizer(m), line, (size_t) len, ids, max_length);
 			for (int j = 0; j < n; j++)
-				printf("%s%d", j ? " " : "", (int) ids[used + j]);
+				printf("%s%d", j ? " " : "", (int) ids[j]);
 			putchar('\n');
 			continue;
 		}
-		lens[queued++] = n;
-		used += (size_t) n;
-		if (queued == batch)
+		if (sst2_batch_add(b, line, (size_t) len) < 0)
 		{
-			if ((rc = flush_batch(m, ids, lens, queued, logits)) != 0)
+			rc = die("%s", "out of memory");
+			break;
+		}
+		if (sst2_batch_count(b) == batch)
+		{
+			if ((rc = flush_batch(m, b)) != 0)
 				break;
-			queued = 0;
-			used = 0;
+			sst2_batch_reset(b, max_length, 0);
 		}
 	}
 	if (rc == 0 && ferror(stdin))
 		rc = die("%s", "could not read standard input");
 	if (rc == 0)
-		rc = flush_batch(m, ids, lens, queued, logits);
+		rc = flush_batch(m, b);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = die("%s", "could not write to standard output");
 
 	free(line);
 	free(ids);
-	free(lens);
-	free(logits);
+	sst2_batch_free(b);
 	sst2_model_free(m);
 	return rc;
 }

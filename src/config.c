@@ -1,7 +1,8 @@
 /*
  * config.c
- *	  Parse and validate a DistilBERT config.json (old hub style and
- *	  transformers 5 style; both use the same key names for what we read).
+ *	  The checkpoint's JSON settings: config.json (old hub style and
+ *	  transformers 5 style; both use the same key names for what we read),
+ *	  parsed and validated, and tokenizer_config.json's tokenizer options.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,10 +12,11 @@
 #include <json-c/json.h>
 
 #include "sst2_core.h"
-#include "safetensors.h"
+#include "util.h"
 
 /* Sanity limits: far above any DistilBERT, far below what breaks size_t math. */
 #define CFG_MAX_FILE	(16 * 1024 * 1024)
+#define TOKCFG_MAX_FILE	(1024 * 1024)
 #define CFG_MAX_DIM		65536
 #define CFG_MAX_HIDDEN	(1 << 20)
 #define CFG_MAX_LAYERS	1000
@@ -174,7 +176,7 @@ parse_config(sst2_config *cfg, json_object *root, const char *path, sst2_error *
 							  path, (long long) CFG_MAX_TENSOR);
 
 	/* optional keys, with the defaults of transformers' DistilBertConfig */
-	strcpy(cfg->activation, "gelu");
+	cfg->activation = SST2_GELU;
 	if (json_object_object_get_ex(root, "activation", &v) && v != NULL)
 	{
 		const char *a;
@@ -187,84 +189,105 @@ parse_config(sst2_config *cfg, json_object *root, const char *path, sst2_error *
 			return sst2_set_error(err, SST2_ERR_CONFIG,
 								  "activation \"%s\" in \"%s\" is not supported (only \"gelu\" and \"relu\")",
 								  a, path);
-		strcpy(cfg->activation, a);
+		cfg->activation = strcmp(a, "relu") == 0 ? SST2_RELU : SST2_GELU;
 	}
-	cfg->sinusoidal = false;
 	if (json_object_object_get_ex(root, "sinusoidal_pos_embds", &v) && v != NULL)
 	{
 		if (!json_object_is_type(v, json_type_boolean))
 			return sst2_set_error(err, SST2_ERR_CONFIG,
 								  "key \"sinusoidal_pos_embds\" in \"%s\" must be true or false", path);
-		cfg->sinusoidal = json_object_get_boolean(v);
-		if (cfg->sinusoidal)
+		if (json_object_get_boolean(v))
 			return sst2_set_error(err, SST2_ERR_CONFIG,
 								  "\"sinusoidal_pos_embds\": true in \"%s\" is not supported", path);
 	}
 	return load_labels(cfg, root, path, err);
 }
 
+/* Parse and validate config.json at path (see sst2_core.h). */
 sst2_status
 sst2_config_load(sst2_config *cfg, const char *path, sst2_error *err)
 {
-	char	   *text;
-	size_t		len;
-	sst2_status st;
-	json_tokener *tok;
 	json_object *root;
-	enum json_tokener_error jerr;
+	sst2_status st;
 
 	memset(cfg, 0, sizeof(*cfg));
-	st = sst2_read_file(path, CFG_MAX_FILE, &text, &len, err);
+	st = sst2_json_read_object(path, "file", CFG_MAX_FILE, &root, err);
 	if (st != SST2_OK)
 		return st;
-	if (len == 0)
-	{
-		free(text);
-		return sst2_set_error(err, SST2_ERR_FORMAT, "\"%s\" is empty", path);
-	}
-
-	tok = json_tokener_new();
-	if (!tok)
-	{
-		free(text);
-		return sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
-	}
-	root = json_tokener_parse_ex(tok, text, (int) len);
-	jerr = json_tokener_get_error(tok);
-	if (root == NULL || jerr != json_tokener_success ||
-		json_tokener_get_parse_end(tok) != len)
-	{
-		/* trailing whitespace after the object is fine */
-		size_t		end = json_tokener_get_parse_end(tok);
-		bool		trailing_ok = root != NULL && jerr == json_tokener_success;
-
-		for (size_t i = end; trailing_ok && i < len; i++)
-			if (!strchr(" \t\r\n", text[i]))
-				trailing_ok = false;
-		if (!trailing_ok)
-		{
-			st = sst2_set_error(err, SST2_ERR_FORMAT,
-								"could not parse \"%s\" as JSON: %s", path,
-								jerr == json_tokener_continue || (root == NULL && jerr == json_tokener_success) ?
-								"unexpected end of data" :
-								jerr != json_tokener_success ? json_tokener_error_desc(jerr) :
-								"trailing data");
-			json_object_put(root);
-			json_tokener_free(tok);
-			free(text);
-			return st;
-		}
-	}
-	json_tokener_free(tok);
-	free(text);
-
-	if (!json_object_is_type(root, json_type_object))
-		st = sst2_set_error(err, SST2_ERR_FORMAT,
-							"\"%s\" does not contain a JSON object", path);
-	else
-		st = parse_config(cfg, root, path, err);
+	st = parse_config(cfg, root, path, err);
 	json_object_put(root);
 	if (st != SST2_OK)
 		sst2_config_free(cfg);
+	return st;
+}
+
+/* "gelu" or "relu". */
+const char *
+sst2_activation_name(sst2_activation a)
+{
+	return a == SST2_RELU ? "relu" : "gelu";
+}
+
+/*
+ * Read one boolean option of tokenizer_config.json.  A missing key or JSON
+ * null leaves *val unchanged (and sets *is_null when asked); anything else
+ * but a boolean is an error.
+ */
+static sst2_status
+config_bool(json_object *root, const char *key, bool *val, bool *is_null,
+			const char *path, sst2_error *err)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(root, key, &v) || v == NULL)
+	{
+		if (is_null)
+			*is_null = true;
+		return SST2_OK;
+	}
+	if (!json_object_is_type(v, json_type_boolean))
+		return sst2_set_error(err, SST2_ERR_CONFIG,
+							  "\"%s\" in tokenizer config \"%s\" must be true, false or null, not %s",
+							  key, path, json_object_to_json_string(v));
+	*val = json_object_get_boolean(v);
+	if (is_null)
+		*is_null = false;
+	return SST2_OK;
+}
+
+/* Read tokenizer_config.json into opt (see sst2_core.h). */
+sst2_status
+sst2_tokenizer_config_load(sst2_tokenizer_options *opt, const char *path,
+						   sst2_error *err)
+{
+	json_object *root;
+	sst2_status st;
+	sst2_error	e;
+	bool		strip_null = true,
+				strip = false;
+
+	opt->lowercase = true;
+	opt->strip_accents = -1;
+	opt->chinese_chars = true;
+	if (path == NULL)
+		return SST2_OK;
+	st = sst2_json_read_object(path, "tokenizer config", TOKCFG_MAX_FILE, &root, &e);
+	if (st != SST2_OK)
+	{
+		if (st == SST2_ERR_IO && e.sys_errno == ENOENT)
+			return SST2_OK;		/* no tokenizer_config.json: the defaults */
+		if (err)
+			*err = e;
+		return st;
+	}
+	st = config_bool(root, "do_lower_case", &opt->lowercase, NULL, path, err);
+	if (st == SST2_OK)
+		st = config_bool(root, "strip_accents", &strip, &strip_null, path, err);
+	if (st == SST2_OK)
+		st = config_bool(root, "tokenize_chinese_chars", &opt->chinese_chars,
+						 NULL, path, err);
+	if (st == SST2_OK)
+		opt->strip_accents = strip_null ? -1 : (strip ? 1 : 0);
+	json_object_put(root);
 	return st;
 }

@@ -14,8 +14,8 @@
 
 #include <json-c/json.h>
 
-#include "sst2_core.h"
 #include "safetensors.h"
+#include "util.h"
 
 #define ST_MAX_HEADER	(100 * 1024 * 1024)	/* the format's own limit */
 
@@ -218,43 +218,14 @@ parse_entry(st_file *f, st_tensor *t, const char *name, json_object *e, sst2_err
 static sst2_status
 parse_header(st_file *f, const char *text, size_t len, sst2_error *err)
 {
-	json_tokener *tok;
 	json_object *root;
-	sst2_status st = SST2_OK;
+	sst2_status st;
 	int			n = 0;
 
-	tok = json_tokener_new_ex(64);
-	if (!tok)
-		return sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
-	root = json_tokener_parse_ex(tok, text, (int) len);
-	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success)
-	{
-		enum json_tokener_error je = json_tokener_get_error(tok);
-
-		json_object_put(root);
-		json_tokener_free(tok);
-		return sst2_set_error(err, SST2_ERR_FORMAT,
-							  "could not parse the header of \"%s\" as JSON: %s", f->path,
-							  je == json_tokener_continue ? "unexpected end of header" :
-							  json_tokener_error_desc(je));
-	}
-	/* only padding (spaces, as the format allows) may follow the object */
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-		if (!strchr(" \t\r\n", text[i]) && text[i] != '\0')
-		{
-			st = sst2_set_error(err, SST2_ERR_FORMAT,
-								"header of \"%s\" has trailing data after the JSON object", f->path);
-			break;
-		}
-	json_tokener_free(tok);
-	if (st == SST2_OK && !json_object_is_type(root, json_type_object))
-		st = sst2_set_error(err, SST2_ERR_FORMAT,
-							"header of \"%s\" is not a JSON object", f->path);
+	/* the format pads the header with spaces: JSON whitespace, nothing else */
+	st = sst2_json_parse_object(text, len, f->path, "the header of", &root, err);
 	if (st != SST2_OK)
-	{
-		json_object_put(root);
 		return st;
-	}
 
 	f->tensors = calloc((size_t) json_object_object_length(root) + 1, sizeof(st_tensor));
 	if (!f->tensors)
@@ -298,45 +269,41 @@ st_open(st_file *f, const char *path, sst2_error *err)
 	if (!f->path)
 		return sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sst2_set_error(err, SST2_ERR_IO, "could not open \"%s\": %s",
-							  path, strerror(errno));
-	if (fstat(fd, &f->st) != 0 || !S_ISREG(f->st.st_mode))
-	{
-		int			e = errno;
-
-		close(fd);
-		return sst2_set_error(err, SST2_ERR_IO, "could not open \"%s\": %s", path,
-							  S_ISREG(f->st.st_mode) ? strerror(e) : "not a regular file");
-	}
-	if (f->st.st_size < 8)
+	st = sst2_open_regular(path, "file", &fd, &f->file_stat, err);
+	if (st != SST2_OK)
+		return st;
+	if (f->file_stat.st_size < 8)
 	{
 		close(fd);
 		return sst2_set_error(err, SST2_ERR_FORMAT,
 							  "\"%s\" is too short to be a safetensors file (%lld bytes)",
-							  path, (long long) f->st.st_size);
+							  path, (long long) f->file_stat.st_size);
 	}
-	map = mmap(NULL, (size_t) f->st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
+	map = mmap(NULL, (size_t) f->file_stat.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
-		return sst2_set_error(err, SST2_ERR_IO, "could not map \"%s\": %s",
-							  path, strerror(errno));
+	{
+		int			e = errno;
+
+		close(fd);
+		return sst2_set_error_errno(err, SST2_ERR_IO, e, "could not map file \"%s\": %s",
+									path, strerror(e));
+	}
+	close(fd);
 	f->map = map;
-	f->map_size = (size_t) f->st.st_size;
+	f->map_size = (size_t) f->file_stat.st_size;
 
 	for (int i = 7; i >= 0; i--)
 		n = (n << 8) | f->map[i];
-	if (n > (uint64_t) f->st.st_size - 8)
+	if (n > (uint64_t) f->file_stat.st_size - 8)
 		return sst2_set_error(err, SST2_ERR_FORMAT,
 							  "\"%s\" has a header length of %llu bytes, but the file has %lld bytes",
-							  path, (unsigned long long) n, (long long) f->st.st_size);
+							  path, (unsigned long long) n, (long long) f->file_stat.st_size);
 	if (n < 2 || n > ST_MAX_HEADER)
 		return sst2_set_error(err, SST2_ERR_FORMAT,
 							  "\"%s\" has an invalid header length of %llu bytes (at most %d)",
 							  path, (unsigned long long) n, ST_MAX_HEADER);
 	f->data = f->map + 8 + n;
-	f->data_size = (uint64_t) f->st.st_size - 8 - n;
+	f->data_size = (uint64_t) f->file_stat.st_size - 8 - n;
 
 	/* json-c wants a NUL-terminated copy only for error positions; parse a copy */
 	hdr = malloc((size_t) n + 1);
@@ -370,4 +337,20 @@ st_close(st_file *f)
 	free(f->tensors);
 	free(f->path);
 	memset(f, 0, sizeof(*f));
+}
+
+/* The name of a dtype sst2 computes with: "F32", "F16" or "BF16". */
+const char *
+sst2_dtype_name(sst2_dtype t)
+{
+	switch (t)
+	{
+		case SST2_F32:
+			return "F32";
+		case SST2_F16:
+			return "F16";
+		case SST2_BF16:
+			return "BF16";
+	}
+	return "?";
 }

@@ -1,8 +1,7 @@
 /*
  * safetensors.h
  *	  Internal to the sst2 core (not part of the API in sst2_core.h): a
- *	  read-only view of a .safetensors file, the fp16/bf16 upcasts and a few
- *	  file helpers shared by config.c, safetensors.c and model.c.
+ *	  read-only view of a .safetensors file and the fp16/bf16 upcasts.
  *
  *	  File layout: 8-byte little-endian header length N, N bytes of JSON
  *	  ({"name": {"dtype": "F32", "shape": [..], "data_offsets": [b, e]}, ...,
@@ -35,7 +34,7 @@ typedef struct st_tensor
 typedef struct st_file
 {
 	char	   *path;
-	struct stat st;				/* identity at open time */
+	struct stat file_stat;		/* identity at open time */
 	const uint8_t *map;			/* whole file, PROT_READ, MAP_SHARED */
 	size_t		map_size;
 	const uint8_t *data;		/* map + 8 + N */
@@ -57,14 +56,5 @@ float		sst2_f16_to_f32(uint16_t h);
 float		sst2_bf16_to_f32(uint16_t b);
 /* Convert n elements of src (dtype t, little-endian, any alignment) to dst. */
 void		sst2_convert_to_f32(float *dst, const void *src, sst2_dtype t, size_t n);
-
-/* ------------------------------------------------------------- file helpers */
-
-/* Read a whole (small) file into a NUL-terminated malloc'd buffer. */
-sst2_status sst2_read_file(const char *path, size_t max_size, char **out,
-						   size_t *len, sst2_error *err);
-/* malloc'd "a/b". */
-char	   *sst2_path_join(const char *a, const char *b);
-char	   *sst2_strdup(const char *s);
 
 #endif							/* SST2_SAFETENSORS_H */

@@ -1,98 +1,54 @@
 /*
  * sst2.c
- *	  PostgreSQL glue for sst2: GUCs, the per-backend model handle and the
- *	  SQL-callable functions.  All model work is done by the core
- *	  (sst2_core.h); this file converts text, reports errors and builds
- *	  results in palloc'd memory.
+ *	  PostgreSQL glue for sst2: the module's settings, core errors as ERRORs,
+ *	  text in the database encoding to the core and back, and the scalar SQL
+ *	  functions.  Which model a statement uses is pg_model.c's job; the
+ *	  batched surfaces are in batch.c, the trigger in trigger.c.
  */
 #include "postgres.h"
 
-#include <math.h>
-#include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
+#include <errno.h>
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/json.h"
-#include "utils/lsyscache.h"
+#include "utils/jsonb.h"
 
-#include <cblas.h>
-
-#include "sst2_core.h"
 #include "sst2_pg.h"
 
 PG_MODULE_MAGIC;
 
 /* GUC variables */
-static char *sst2_model_path = NULL;
-static char *sst2_cache_dir = NULL;
+char	   *sst2_model_path = NULL;
+char	   *sst2_cache_dir = NULL;
 int			sst2_max_length = 512;
 int			sst2_batch_size = 64;
+int			sst2_batch_memory = 256;
 static int	sst2_threads = 1;
 
-/* The model this backend has open; core memory, lives until it is replaced. */
-static sst2_model *loaded_model = NULL;
-static char *loaded_path = NULL;	/* malloc'd copy of sst2.model_path */
-static char *loaded_cache = NULL;	/* malloc'd cache dir it was opened with */
-static double loaded_ms = 0;
-
-/*
- * SIGBUS guard.  F32 weights are read straight from a shared mapping of
- * model.safetensors; if someone truncates that file in place while a backend
- * reads it, the kernel sends SIGBUS, which would otherwise kill the backend
- * and make the postmaster restart every connection.  While the core runs the
- * model, a SIGBUS jumps back to sst2_forward() instead, which turns it into
- * an ERROR and drops the mapping.
- */
-static volatile sig_atomic_t in_model = 0;
-static sigjmp_buf *model_jmp = NULL;
-static pthread_t backend_thread;	/* the jump is only valid in this thread */
-static struct sigaction prev_sigbus;
-
 void		_PG_init(void);
-
-/* SIGBUS handler: back to sst2_forward() when the model is running. */
-static void
-sst2_sigbus(int signo, siginfo_t *info, void *context)
-{
-	if (in_model && model_jmp != NULL &&
-		pthread_equal(pthread_self(), backend_thread))
-	{
-		in_model = 0;
-		siglongjmp(*model_jmp, 1);
-	}
-	/* not ours: let the previous disposition have it */
-	sigaction(SIGBUS, &prev_sigbus, NULL);
-	raise(SIGBUS);
-}
 
 /*
  * Interrupt hook for the core: lets a cancel or statement_timeout stop a long
  * forward pass.  The core keeps no temporary allocation across the call, so
- * the longjmp out of ereport leaks nothing.  The SIGBUS guard is off while
- * PostgreSQL code runs here (and stays off if it throws).
+ * the longjmp out of ereport leaks nothing.
  */
 static void
 sst2_check_interrupts(void)
 {
-	in_model = 0;
 	CHECK_FOR_INTERRUPTS();
-	in_model = 1;
 }
 
 /* GUC assign hook: OpenBLAS threads used inside this backend. */
 static void
 sst2_assign_threads(int newval, void *extra)
 {
-	openblas_set_num_threads(newval);
+	sst2_set_threads(newval);
 }
 
 /*
@@ -112,7 +68,7 @@ _PG_init(void)
 
 	DefineCustomStringVariable("sst2.cache_dir",
 							   "Folder for the shared fp32 copy of F16/BF16 checkpoints.",
-							   "Empty means sst2_cache inside the data directory.",
+							   "Empty means sst2_cache inside the data directory. It must be writable by the server's user only.",
 							   &sst2_cache_dir,
 							   "",
 							   PGC_SUSET,
@@ -137,6 +93,15 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("sst2.batch_memory",
+							"Most memory one forward pass's workspace may use in a backend.",
+							"A batch that would need more is run as several forward passes (same results). Only superusers can set it.",
+							&sst2_batch_memory,
+							256, 16, 1024 * 1024,
+							PGC_SUSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("sst2.threads",
 							"Number of OpenBLAS threads one backend uses.",
 							"Parallel query workers are the main way to use several cores; this adds threads inside one backend.",
@@ -148,23 +113,14 @@ _PG_init(void)
 
 	MarkGUCPrefixReserved("sst2");
 
-	openblas_set_num_threads(sst2_threads);
+	sst2_set_threads(sst2_threads);
 	sst2_interrupt_hook = sst2_check_interrupts;
-
-	{
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = sst2_sigbus;
-		sa.sa_flags = SA_SIGINFO;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGBUS, &sa, &prev_sigbus);
-		backend_thread = pthread_self();
-	}
 }
 
 /*
- * Raise a core error as a PostgreSQL ERROR with a matching errcode.
+ * Raise a core error as a PostgreSQL ERROR: I/O errors get the errcode of
+ * their errno (as PostgreSQL's own file errors do), the others one per kind;
+ * the core's detail line becomes the DETAIL.
  */
 void
 sst2_report(const sst2_error *err)
@@ -174,7 +130,16 @@ sst2_report(const sst2_error *err)
 	switch (err->code)
 	{
 		case SST2_ERR_IO:
-			code = ERRCODE_UNDEFINED_FILE;
+			if (err->sys_errno != 0)
+			{
+				errno = err->sys_errno;
+				code = errcode_for_file_access();
+			}
+			else
+				code = ERRCODE_UNDEFINED_FILE;
+			break;
+		case SST2_ERR_FILETYPE:
+			code = ERRCODE_WRONG_OBJECT_TYPE;
 			break;
 		case SST2_ERR_FORMAT:
 			code = ERRCODE_DATA_CORRUPTED;
@@ -188,197 +153,101 @@ sst2_report(const sst2_error *err)
 		case SST2_ERR_LIMIT:
 			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 			break;
+		case SST2_ERR_UNSAFE:
+			code = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+			break;
 		default:
 			code = ERRCODE_INTERNAL_ERROR;
 			break;
 	}
 	ereport(ERROR,
 			(errcode(code),
-			 errmsg("%s", err->msg)));
-}
-
-/* The cache folder for F16/BF16 models: sst2.cache_dir or $PGDATA/sst2_cache. */
-static char *
-sst2_effective_cache_dir(void)
-{
-	if (sst2_cache_dir != NULL && sst2_cache_dir[0] != '\0')
-		return pstrdup(sst2_cache_dir);
-	return psprintf("%s/sst2_cache", DataDir);
-}
-
-/* Free the model this backend has open, if any. */
-static void
-sst2_unload(void)
-{
-	if (loaded_model)
-		sst2_model_free(loaded_model);
-	loaded_model = NULL;
-	free(loaded_path);
-	loaded_path = NULL;
-	free(loaded_cache);
-	loaded_cache = NULL;
-}
-
-/*
- * The model named by sst2.model_path, opened at first use in this backend and
- * kept.  A new path, or a file of the folder changed on disk, is picked up
- * here at the next call.
- */
-sst2_model *
-sst2_get_model(void)
-{
-	char	   *cache_dir;
-	sst2_model *m;
-	sst2_error	err;
-	instr_time	start,
-				duration;
-
-	if (sst2_model_path == NULL || sst2_model_path[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("sst2.model_path is not set"),
-				 errhint("A superuser can point it at a checkpoint folder: ALTER SYSTEM SET sst2.model_path = '/path/to/distilbert-base-uncased-finetuned-sst-2-english'; SELECT pg_reload_conf();")));
-
-	cache_dir = sst2_effective_cache_dir();
-	if (loaded_model != NULL &&
-		strcmp(loaded_path, sst2_model_path) == 0 &&
-		strcmp(loaded_cache, cache_dir) == 0 &&
-		!sst2_model_changed(loaded_model))
-	{
-		pfree(cache_dir);
-		return loaded_model;
-	}
-
-	sst2_unload();
-
-	INSTR_TIME_SET_CURRENT(start);
-	if (sst2_model_open(&m, sst2_model_path, cache_dir, &err) != SST2_OK)
-		sst2_report(&err);
-	INSTR_TIME_SET_CURRENT(duration);
-	INSTR_TIME_SUBTRACT(duration, start);
-
-	loaded_path = strdup(sst2_model_path);
-	loaded_cache = strdup(cache_dir);
-	if (loaded_path == NULL || loaded_cache == NULL)
-	{
-		sst2_model_free(m);
-		free(loaded_path);
-		free(loaded_cache);
-		loaded_path = loaded_cache = NULL;
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	}
-	loaded_model = m;
-	loaded_ms = INSTR_TIME_GET_MILLISEC(duration);
-	pfree(cache_dir);
-	return m;
+			 errmsg("%s", err->msg),
+			 err->detail[0] ? errdetail("%s", err->detail) : 0));
 }
 
 /* Number of ids a text may take: sst2.max_length capped at the model's positions. */
 int
-sst2_effective_max_length(const sst2_model *m)
+sst2_effective_max_length(const Sst2Model *h)
 {
-	const sst2_config *cfg = sst2_model_config(m);
-
-	return Min(sst2_max_length, cfg->max_pos);
+	return Min(sst2_max_length, sst2_model_config(h->core)->max_pos);
 }
 
 /*
- * Tokenize one text value into ids (capacity max_ids); returns the count.
- * The text is converted from the database encoding to UTF-8 first (in a
- * SQL_ASCII database it must already be valid UTF-8).
+ * The UTF-8 bytes of a text value: converted from the database encoding (in a
+ * SQL_ASCII database the bytes must already be valid UTF-8).  *len is set;
+ * the result is palloc'd unless it is the value's own data.
  */
-int
-sst2_tokenize_text(const sst2_model *m, text *t, int32 *ids, int max_ids)
+static const char *
+text_utf8(text *t, int *len)
 {
 	const char *s = VARDATA_ANY(t);
-	int			len = VARSIZE_ANY_EXHDR(t);
 	char	   *utf8;
-	int			n;
 
-	utf8 = pg_server_to_any(s, len, PG_UTF8);
+	*len = VARSIZE_ANY_EXHDR(t);
+	utf8 = pg_server_to_any(s, *len, PG_UTF8);
 	if (utf8 != s)
-		len = strlen(utf8);
-	n = sst2_tokenize(sst2_model_tokenizer(m), utf8, len, ids, max_ids);
-	if (utf8 != s)
-		pfree(utf8);
-	return n;
+		*len = strlen(utf8);
+	return utf8;
 }
 
-/*
- * Run the core's forward pass under the SIGBUS guard; errors become ERRORs.
- */
-static void
-sst2_forward(sst2_model *m, const int32 *ids, const int *lens, int n,
-			 float *logits)
+/* Tokenize one text value into ids (capacity max_ids); returns the count. */
+int
+sst2_tokenize_text(const Sst2Model *h, text *t, int32 *ids, int max_ids)
 {
-	sigjmp_buf	jb;
-	sigjmp_buf *volatile saved = model_jmp;
-	sst2_error	err;
-	sst2_status st;
+	int			len;
+	const char *utf8 = text_utf8(t, &len);
 
-	if (sigsetjmp(jb, 1) != 0)
-	{
-		/* the mapped weights went away under us */
-		char	   *path = pstrdup(sst2_model_weights_path(m));
-
-		model_jmp = saved;
-		sst2_unload();
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("model file \"%s\" was truncated or rewritten while in use", path),
-				 errhint("Replace model files by renaming a complete new file into place; the next call loads it.")));
-	}
-	model_jmp = &jb;
-	in_model = 1;
-	st = sst2_model_forward(m, ids, lens, n, logits, &err);
-	in_model = 0;
-	model_jmp = saved;
-	if (st != SST2_OK)
-		sst2_report(&err);
+	return sst2_tokenize(sst2_model_tokenizer(h->core), utf8, len, ids, max_ids);
 }
 
 /*
- * Classify texts[0..n-1] (none NULL), writing n * n_labels logits.  Texts are
- * tokenized and run through the model in batches of sst2.batch_size.
+ * Classify texts[0..n-1] (none NULL), writing n * n_labels logits.  Texts go
+ * through the core's batch path sst2.batch_size at a time, each forward pass
+ * held under sst2.batch_memory.
  */
 void
-sst2_classify_texts(sst2_model *m, text **texts, int n, float *logits)
+sst2_classify_texts(Sst2Model *h, text **texts, int n, float *logits)
 {
-	int			max_ids = sst2_effective_max_length(m);
-	int			n_labels = sst2_model_config(m)->n_labels;
-	int			batch = Min(sst2_batch_size, n);
-	int32	   *ids = palloc(sizeof(int32) * max_ids * batch);
-	int		   *lens = palloc(sizeof(int) * batch);
+	int			max_ids = sst2_effective_max_length(h);
+	size_t		limit = (size_t) sst2_batch_memory * 1024 * 1024;
+	sst2_error	err;
 
-	for (int first = 0; first < n; first += batch)
+	for (int first = 0; first < n; first += sst2_batch_size)
 	{
-		int			count = Min(batch, n - first);
-		int			used = 0;
+		int			count = Min(sst2_batch_size, n - first);
 
+		sst2_batch_reset(h->batch, max_ids, limit);
 		for (int i = 0; i < count; i++)
 		{
-			lens[i] = sst2_tokenize_text(m, texts[first + i], ids + used, max_ids);
-			used += lens[i];
+			int			len;
+			const char *utf8 = text_utf8(texts[first + i], &len);
+
+			if (sst2_batch_add(h->batch, utf8, len) < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory")));
 		}
-		sst2_forward(m, ids, lens, count, logits + (size_t) first * n_labels);
+		if (sst2_batch_run(h->batch, &err) != SST2_OK)
+			sst2_report(&err);
+		for (int i = 0; i < count; i++)
+			memcpy(logits + (size_t) (first + i) * h->n_labels,
+				   sst2_batch_logits(h->batch, i), sizeof(float) * h->n_labels);
 	}
-	pfree(ids);
-	pfree(lens);
 }
 
-/* Build an sst2_result (label text, score real) datum from one row of logits. */
+/*
+ * Build an sst2_result (label text, score real) datum: every surface that
+ * returns one builds it here, naming the label with the model that computed it.
+ */
 Datum
-sst2_result_datum(const sst2_model *m, TupleDesc tupdesc, const float *logits)
+sst2_result_datum(const Sst2Model *h, TupleDesc tupdesc, int label, float score)
 {
-	const sst2_config *cfg = sst2_model_config(m);
-	float		score;
-	int			top = sst2_top_label(logits, cfg->n_labels, &score);
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	values[0] = CStringGetTextDatum(cfg->labels[top]);
+	Assert(label >= 0 && label < h->n_labels);
+	values[0] = CStringGetTextDatum(h->labels[label]);
 	values[1] = Float4GetDatum(score);
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
@@ -392,9 +261,11 @@ Datum
 sst2_classify(PG_FUNCTION_ARGS)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
+	Sst2Model  *h = sst2_statement_model(fcinfo->flinfo);
 	TupleDesc	tupdesc;
-	sst2_model *m;
 	float	   *logits;
+	float		score;
+	int			top;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
@@ -402,10 +273,10 @@ sst2_classify(PG_FUNCTION_ARGS)
 				 errmsg("function returning record called in context that cannot accept type record")));
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	m = sst2_get_model();
-	logits = palloc(sizeof(float) * sst2_model_config(m)->n_labels);
-	sst2_classify_texts(m, &t, 1, logits);
-	PG_RETURN_DATUM(sst2_result_datum(m, tupdesc, logits));
+	logits = palloc(sizeof(float) * h->n_labels);
+	sst2_classify_texts(h, &t, 1, logits);
+	top = sst2_top_label(logits, h->n_labels, &score);
+	PG_RETURN_DATUM(sst2_result_datum(h, tupdesc, top, score));
 }
 
 /*
@@ -416,15 +287,14 @@ Datum
 sst2_logits(PG_FUNCTION_ARGS)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
-	sst2_model *m = sst2_get_model();
-	int			n_labels = sst2_model_config(m)->n_labels;
-	float	   *logits = palloc(sizeof(float) * n_labels);
-	Datum	   *elems = palloc(sizeof(Datum) * n_labels);
+	Sst2Model  *h = sst2_statement_model(fcinfo->flinfo);
+	float	   *logits = palloc(sizeof(float) * h->n_labels);
+	Datum	   *elems = palloc(sizeof(Datum) * h->n_labels);
 
-	sst2_classify_texts(m, &t, 1, logits);
-	for (int i = 0; i < n_labels; i++)
+	sst2_classify_texts(h, &t, 1, logits);
+	for (int i = 0; i < h->n_labels; i++)
 		elems[i] = Float4GetDatum(logits[i]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n_labels, FLOAT4OID,
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, h->n_labels, FLOAT4OID,
 										  sizeof(float4), true, TYPALIGN_INT));
 }
 
@@ -437,10 +307,10 @@ Datum
 sst2_tokenize_sql(PG_FUNCTION_ARGS)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
-	sst2_model *m = sst2_get_model();
-	int			max_ids = sst2_effective_max_length(m);
+	Sst2Model  *h = sst2_statement_model(fcinfo->flinfo);
+	int			max_ids = sst2_effective_max_length(h);
 	int32	   *ids = palloc(sizeof(int32) * max_ids);
-	int			n = sst2_tokenize_text(m, t, ids, max_ids);
+	int			n = sst2_tokenize_text(h, t, ids, max_ids);
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 
 	for (int i = 0; i < n; i++)
@@ -450,39 +320,31 @@ sst2_tokenize_sql(PG_FUNCTION_ARGS)
 }
 
 /*
- * sst2_model_info() RETURNS jsonb: what this backend has loaded.
+ * sst2_model_info() RETURNS jsonb: what this backend has loaded (the core's
+ * description, the same keys as bin/sst2 --info) plus this backend's
+ * max_length and load time.
  */
 PG_FUNCTION_INFO_V1(sst2_model_info);
 Datum
 sst2_model_info(PG_FUNCTION_ARGS)
 {
-	sst2_model *m = sst2_get_model();
-	const sst2_config *cfg = sst2_model_config(m);
-	StringInfoData buf;
+	Sst2Model  *h = sst2_statement_model(fcinfo->flinfo);
+	char	   *core = sst2_model_info_json(h->core, true);
+	char	   *json;
+	char	   *conv;
+	Datum		info;
+	Datum		extra;
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"path\": ");
-	escape_json(&buf, loaded_path);
-	appendStringInfoString(&buf, ", \"weights_file\": ");
-	escape_json(&buf, sst2_model_weights_path(m));
-	appendStringInfoString(&buf, ", \"dtype\": ");
-	escape_json(&buf, sst2_dtype_name(sst2_model_dtype(m)));
-	appendStringInfo(&buf,
-					 ", \"dim\": %d, \"layers\": %d, \"heads\": %d, \"hidden_dim\": %d"
-					 ", \"vocab_size\": %d, \"max_position_embeddings\": %d"
-					 ", \"max_length\": %d, \"activation\": ",
-					 cfg->dim, cfg->n_layers, cfg->n_heads, cfg->hidden_dim,
-					 cfg->vocab_size, cfg->max_pos, sst2_effective_max_length(m));
-	escape_json(&buf, cfg->activation);
-	appendStringInfoString(&buf, ", \"labels\": [");
-	for (int i = 0; i < cfg->n_labels; i++)
-	{
-		if (i > 0)
-			appendStringInfoString(&buf, ", ");
-		escape_json(&buf, cfg->labels[i]);
-	}
-	appendStringInfo(&buf, "], \"bytes_mapped\": %zu, \"load_ms\": %.3f}",
-					 sst2_model_bytes_mapped(m), loaded_ms);
-
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	if (!core)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	json = pstrdup(core);
+	free(core);
+	conv = pg_any_to_server(json, strlen(json), PG_UTF8);
+	info = DirectFunctionCall1(jsonb_in, CStringGetDatum(conv));
+	extra = DirectFunctionCall1(jsonb_in, CStringGetDatum(
+															psprintf("{\"max_length\": %d, \"load_ms\": %.3f}",
+																	 sst2_effective_max_length(h), h->load_ms)));
+	PG_RETURN_DATUM(DirectFunctionCall2(jsonb_concat, info, extra));
 }

@@ -34,13 +34,17 @@ typedef enum sst2_status
 	SST2_ERR_FORMAT,			/* file present but malformed or inconsistent */
 	SST2_ERR_CONFIG,			/* config values invalid or unsupported */
 	SST2_ERR_NOMEM,				/* allocation failed */
-	SST2_ERR_LIMIT				/* input larger than a configured limit */
+	SST2_ERR_LIMIT,				/* input larger than a configured limit */
+	SST2_ERR_FILETYPE,			/* a path that must be a regular file is not */
+	SST2_ERR_UNSAFE				/* a file or folder others could have written */
 } sst2_status;
 
 typedef struct sst2_error
 {
 	sst2_status code;
-	char		msg[1024];
+	int			sys_errno;		/* errno behind an SST2_ERR_IO, else 0 */
+	char		msg[1024];		/* one line: what failed, naming file/tensor/key */
+	char		detail[512];	/* "" or a second line: expected vs found */
 } sst2_error;
 
 /* Fill err (which may be NULL) with printf-style text; returns code. */
@@ -57,6 +61,15 @@ extern void (*sst2_interrupt_hook) (void);
 
 #define SST2_MAX_LABELS 1024
 
+typedef enum sst2_activation
+{
+	SST2_GELU = 0,
+	SST2_RELU
+} sst2_activation;
+
+/* "gelu" or "relu". */
+const char *sst2_activation_name(sst2_activation a);
+
 /* Hyper-parameters from config.json (old hub style and transformers 5 style). */
 typedef struct sst2_config
 {
@@ -67,9 +80,8 @@ typedef struct sst2_config
 	int			vocab_size;		/* "vocab_size": rows of word_embeddings */
 	int			max_pos;		/* "max_position_embeddings" */
 	int			n_labels;		/* number of entries in id2label */
-	char	  **labels;			/* [n_labels] label names, id order */
-	bool		sinusoidal;		/* "sinusoidal_pos_embds" (must be false) */
-	char		activation[16]; /* "gelu" (exact, erf) or "relu" */
+	char	  **labels;			/* [n_labels] label names (UTF-8), id order */
+	sst2_activation activation; /* "activation": "gelu" (exact, erf) or "relu" */
 } sst2_config;
 
 /* Parse and validate config.json at path.  On success cfg owns its labels. */
@@ -86,6 +98,13 @@ typedef struct sst2_tokenizer_options
 	int			strip_accents;	/* -1 = follow lowercase (null), 0 = no, 1 = yes */
 	bool		chinese_chars;	/* "tokenize_chinese_chars", default true */
 } sst2_tokenizer_options;
+
+/*
+ * Read tokenizer_config.json into opt (the defaults above first); a path that
+ * does not exist means the defaults.
+ */
+sst2_status sst2_tokenizer_config_load(sst2_tokenizer_options *opt, const char *path,
+									   sst2_error *err);
 
 /*
  * Load vocab.txt (one token a line, id = line number from 0) and, when
@@ -143,8 +162,31 @@ size_t		sst2_model_bytes_mapped(const sst2_model *m);
 const char *sst2_model_weights_path(const sst2_model *m); /* file mapped (source or cache) */
 
 /*
+ * Warnings about the folder found at open (today: files or the folder
+ * writable by other users), one line each; NULL when there are none.
+ */
+const char *sst2_model_warnings(const sst2_model *m);
+
+/*
+ * A fingerprint of the checkpoint's content: 16 hex digits hashed from
+ * config.json, vocab.txt, tokenizer_config.json and model.safetensors, equal
+ * for byte-identical folders wherever they are.  Computed on first request
+ * (it reads every byte once), then kept.
+ */
+sst2_status sst2_model_fingerprint(sst2_model *m, const char **hex, sst2_error *err);
+
+/*
+ * What the model is, as a JSON object (malloc'd string, UTF-8): path,
+ * weights_file, dtype, dim, layers, heads, hidden_dim, vocab_size,
+ * max_position_embeddings, activation, labels, bytes_mapped and, when asked,
+ * fingerprint.  sst2_model_info() and bin/sst2 --info both print these keys.
+ */
+char	   *sst2_model_info_json(sst2_model *m, bool with_fingerprint);
+
+/*
  * True when any file of the folder changed on disk (inode, size or mtime)
- * since the model was opened, or can no longer be stat'ed.
+ * since the model was opened, or can no longer be stat'ed, or the mapped
+ * weights were found truncated while in use.
  */
 bool		sst2_model_changed(const sst2_model *m);
 
@@ -159,7 +201,46 @@ sst2_status sst2_model_forward(sst2_model *m, const int32_t *ids,
 							   const int *lens, int n_seqs, float *logits,
 							   sst2_error *err);
 
+/* Bytes of workspace sst2_model_forward needs for n_seqs sequences of M tokens in all. */
+size_t		sst2_model_workspace_bytes(const sst2_model *m, size_t M, int n_seqs,
+									   int max_len);
+
+/* Give the workspace back to the allocator when it holds more than keep_bytes. */
+void		sst2_model_trim(sst2_model *m, size_t keep_bytes);
+
 /* Index of the largest logit and its softmax probability (the pipeline's score). */
 int			sst2_top_label(const float *logits, int n_labels, float *score);
+
+/* Number of OpenBLAS threads used by this process's forward passes. */
+void		sst2_set_threads(int n);
+
+/* ---------------------------------------------------------------- classify */
+
+/*
+ * The one path from texts to logits: add texts (each tokenized at once and
+ * cut to max_ids ids), run, read each text's logits.  Memory grows with the
+ * tokens added, not with max_texts * max_ids.  A run whose forward
+ * workspace would pass the memory limit is split into several forward
+ * passes (results are the same to float rounding: every sequence is
+ * computed on its own tokens only).
+ */
+typedef struct sst2_batch sst2_batch;
+
+sst2_status sst2_batch_new(sst2_batch **out, sst2_model *m, int max_ids,
+						   size_t memory_limit, sst2_error *err);
+void		sst2_batch_free(sst2_batch *b);
+/* Forget the texts (and logits) added so far, keep the buffers, set new limits. */
+void		sst2_batch_reset(sst2_batch *b, int max_ids, size_t memory_limit);
+/* Tokenize one UTF-8 text into the batch; returns its index, or -1 on no memory. */
+int			sst2_batch_add(sst2_batch *b, const char *text, size_t len);
+/* Add a sequence of ids the caller made (e.g. an occluded copy); index or -1. */
+int			sst2_batch_add_ids(sst2_batch *b, const int32_t *ids, int n);
+int			sst2_batch_count(const sst2_batch *b);
+/* The ids of text i and their number. */
+const int32_t *sst2_batch_ids(const sst2_batch *b, int i, int *n);
+/* Classify every text added and not yet run. */
+sst2_status sst2_batch_run(sst2_batch *b, sst2_error *err);
+/* Text i's n_labels logits (valid after sst2_batch_run). */
+const float *sst2_batch_logits(const sst2_batch *b, int i);
 
 #endif							/* SST2_CORE_H */

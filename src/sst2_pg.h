@@ -1,33 +1,64 @@
 /*
  * sst2_pg.h
- *	  Shared declarations of the PostgreSQL layer (sst2.c and the batched
- *	  surfaces).  Include after postgres.h.
+ *	  The PostgreSQL layer's own declarations (sst2.c, pg_model.c, batch.c,
+ *	  trigger.c).  Include after postgres.h.  Nothing here includes OpenBLAS:
+ *	  all model work goes through the core API (sst2_core.h).
  */
 #ifndef SST2_PG_H
 #define SST2_PG_H
 
 #include "access/tupdesc.h"
+#include "fmgr.h"
 #include "sst2_core.h"
 
+/* GUCs read outside sst2.c */
+extern char *sst2_model_path;
+extern char *sst2_cache_dir;
 extern int	sst2_max_length;
 extern int	sst2_batch_size;
+extern int	sst2_batch_memory;	/* MB */
+
+/*
+ * A model as this backend holds it: the core model, what it was opened
+ * from, and its labels converted to the database encoding.  Statements pin
+ * the one they started with (see pg_model.c), so a model replaced meanwhile
+ * stays alive, unchanged, until the last statement using it ends.
+ */
+typedef struct Sst2Model
+{
+	sst2_model *core;
+	sst2_batch *batch;			/* reused by every classification */
+	char	   *path;			/* sst2.model_path it was opened from */
+	char	   *cache_dir;
+	double		load_ms;
+	int			n_labels;
+	char	  **labels;			/* [n_labels] in the database encoding */
+	int			refs;			/* pins, plus one while it is the current model */
+} Sst2Model;
+
+/*
+ * The model of the statement calling through flinfo: resolved (and the files
+ * checked for changes) at the statement's first call, then pinned in
+ * flinfo->fn_extra until the statement's memory goes away.
+ */
+extern Sst2Model *sst2_statement_model(FmgrInfo *flinfo);
+
+/* Pin the current model until cxt is reset or deleted (aggregate states). */
+extern Sst2Model *sst2_pin_model(MemoryContext cxt);
 
 /* Raise a core error as an ERROR with a matching errcode. */
 extern void sst2_report(const sst2_error *err) pg_attribute_noreturn();
 
-/* The model named by sst2.model_path (loaded or reloaded as needed). */
-extern sst2_model *sst2_get_model(void);
-
 /* sst2.max_length capped at the model's max_position_embeddings. */
-extern int	sst2_effective_max_length(const sst2_model *m);
+extern int	sst2_effective_max_length(const Sst2Model *h);
 
 /* Tokenize one text value (database encoding) into at most max_ids ids. */
-extern int	sst2_tokenize_text(const sst2_model *m, text *t, int32 *ids, int max_ids);
+extern int	sst2_tokenize_text(const Sst2Model *h, text *t, int32 *ids, int max_ids);
 
-/* Classify n non-NULL texts in batches of sst2.batch_size; n * n_labels logits. */
-extern void sst2_classify_texts(sst2_model *m, text **texts, int n, float *logits);
+/* Classify n non-NULL texts; writes n * n_labels logits. */
+extern void sst2_classify_texts(Sst2Model *h, text **texts, int n, float *logits);
 
-/* An sst2_result datum of tupdesc from one row of logits. */
-extern Datum sst2_result_datum(const sst2_model *m, TupleDesc tupdesc, const float *logits);
+/* An sst2_result datum of tupdesc: label number `label` of h, and score. */
+extern Datum sst2_result_datum(const Sst2Model *h, TupleDesc tupdesc, int label, float score);
 
 #endif							/* SST2_PG_H */

@@ -26,18 +26,20 @@
  */
 #include "sst2_core.h"
 #include "unicode_tables.h"
+#include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 #include <utf8proc.h>
 
 #define MAX_WORD_CHARS	100		/* max_input_chars_per_word */
 #define WORD_BYTES		(MAX_WORD_CHARS * 4 + 8)
 #define REORDER_MAX		128		/* buffered combining marks awaiting reordering */
+#define VOCAB_MAX_FILE	(64 * 1024 * 1024)	/* bert's is 232 KB */
 
 typedef struct special_token
 {
@@ -133,168 +135,6 @@ table_mask_for(int n)
 
 /* ---------------------------------------------------------------- loading */
 
-/*
- * Read a whole file into a NUL-terminated malloc'd buffer.  Returns NULL with
- * errno set on failure.
- */
-static char *
-read_file(const char *path, size_t *len_out)
-{
-	FILE	   *f = fopen(path, "rb");
-	char	   *buf = NULL;
-	size_t		cap = 0,
-				len = 0;
-
-	if (!f)
-		return NULL;
-	for (;;)
-	{
-		size_t		n;
-
-		if (cap - len < 65536)
-		{
-			size_t		ncap = cap ? cap * 2 : 1 << 20;
-			char	   *nb = realloc(buf, ncap + 1);
-
-			if (!nb)
-			{
-				free(buf);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-		{
-			if (ferror(f))
-			{
-				int			e = errno ? errno : EIO;
-
-				free(buf);
-				fclose(f);
-				errno = e;
-				return NULL;
-			}
-			break;
-		}
-	}
-	fclose(f);
-	buf[len] = '\0';
-	*len_out = len;
-	return buf;
-}
-
-/*
- * Read one boolean option of tokenizer_config.json.  A missing key or JSON
- * null leaves *val unchanged (and sets *is_null when asked); anything else
- * but a boolean is an error.
- */
-static sst2_status
-config_bool(json_object *root, const char *key, bool *val, bool *is_null,
-			const char *path, sst2_error *err)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(root, key, &v) || v == NULL)
-	{
-		if (is_null)
-			*is_null = true;
-		return SST2_OK;
-	}
-	if (!json_object_is_type(v, json_type_boolean))
-		return sst2_set_error(err, SST2_ERR_CONFIG,
-							  "\"%s\" in tokenizer config \"%s\" must be true, false or null, not %s",
-							  key, path, json_object_to_json_string(v));
-	*val = json_object_get_boolean(v);
-	if (is_null)
-		*is_null = false;
-	return SST2_OK;
-}
-
-/*
- * Read tokenizer_config.json into opt.  A file that does not exist means the
- * defaults; an unreadable or malformed one is an error.
- */
-static sst2_status
-load_tokenizer_config(sst2_tokenizer_options *opt, const char *path,
-					  sst2_error *err)
-{
-	size_t		len;
-	char	   *buf = read_file(path, &len);
-	json_tokener *tk;
-	json_object *root;
-	enum json_tokener_error jerr;
-	sst2_status st;
-	bool		strip_null = true,
-				strip = false;
-
-	if (!buf)
-	{
-		if (errno == ENOENT)
-			return SST2_OK;
-		return sst2_set_error(err, SST2_ERR_IO,
-							  "could not read tokenizer config \"%s\": %s",
-							  path, strerror(errno));
-	}
-	tk = json_tokener_new();
-	if (!tk)
-	{
-		free(buf);
-		return sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
-	}
-	root = json_tokener_parse_ex(tk, buf, (int) len);
-	jerr = json_tokener_get_error(tk);
-	if (jerr == json_tokener_success && json_tokener_get_parse_end(tk) < len)
-	{
-		/* only whitespace may follow the object */
-		for (size_t i = json_tokener_get_parse_end(tk); i < len; i++)
-			if (!strchr(" \t\r\n", buf[i]))
-			{
-				json_object_put(root);
-				root = NULL;
-				json_tokener_free(tk);
-				free(buf);
-				return sst2_set_error(err, SST2_ERR_FORMAT,
-									  "tokenizer config \"%s\" has trailing data after the JSON object",
-									  path);
-			}
-	}
-	if (jerr != json_tokener_success)
-	{
-		const char *desc = jerr == json_tokener_continue ?
-		"unexpected end of file" : json_tokener_error_desc(jerr);
-
-		json_object_put(root);
-		json_tokener_free(tk);
-		free(buf);
-		return sst2_set_error(err, SST2_ERR_FORMAT,
-							  "could not parse tokenizer config \"%s\": %s",
-							  path, desc);
-	}
-	json_tokener_free(tk);
-	free(buf);
-	if (!root || !json_object_is_type(root, json_type_object))
-	{
-		json_object_put(root);
-		return sst2_set_error(err, SST2_ERR_FORMAT,
-							  "tokenizer config \"%s\" is not a JSON object", path);
-	}
-	st = config_bool(root, "do_lower_case", &opt->lowercase, NULL, path, err);
-	if (st == SST2_OK)
-		st = config_bool(root, "strip_accents", &strip, &strip_null, path, err);
-	if (st == SST2_OK)
-		st = config_bool(root, "tokenize_chinese_chars", &opt->chinese_chars,
-						 NULL, path, err);
-	if (st == SST2_OK)
-		opt->strip_accents = strip_null ? -1 : (strip ? 1 : 0);
-	json_object_put(root);
-	return st;
-}
-
 /* Free a tokenizer (NULL is fine). */
 void
 sst2_tokenizer_free(sst2_tokenizer *tok)
@@ -365,7 +205,19 @@ sst2_status
 sst2_tokenizer_load(sst2_tokenizer **out, const char *vocab_path,
 					const char *tokcfg_path, sst2_error *err)
 {
-	static const char *const special_names[5] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+	/* the special tokens matched in raw text, and the role of each */
+	static const struct
+	{
+		const char *name;
+		bool		required;
+		size_t		role;		/* offset of its id field in sst2_tokenizer, or 0 */
+	}			specials[] = {
+		{"[PAD]", false, 0},
+		{"[UNK]", true, offsetof(sst2_tokenizer, unk_id)},
+		{"[CLS]", true, offsetof(sst2_tokenizer, cls_id)},
+		{"[SEP]", true, offsetof(sst2_tokenizer, sep_id)},
+		{"[MASK]", false, 0},
+	};
 	sst2_tokenizer *tok;
 	size_t		len;
 	sst2_status st;
@@ -375,18 +227,9 @@ sst2_tokenizer_load(sst2_tokenizer **out, const char *vocab_path,
 	tok = calloc(1, sizeof(*tok));
 	if (!tok)
 		return sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
-	tok->opt.lowercase = true;
-	tok->opt.strip_accents = -1;
-	tok->opt.chinese_chars = true;
-
-	tok->pool = read_file(vocab_path, &len);
-	if (!tok->pool)
-	{
-		st = sst2_set_error(err, errno == ENOMEM ? SST2_ERR_NOMEM : SST2_ERR_IO,
-							"could not read vocabulary file \"%s\": %s",
-							vocab_path, strerror(errno));
+	if ((st = sst2_read_file(vocab_path, "vocabulary file", VOCAB_MAX_FILE,
+							 &tok->pool, &len, err)) != SST2_OK)
 		goto fail;
-	}
 	if ((st = split_vocab(tok, len, vocab_path, err)) != SST2_OK)
 		goto fail;
 
@@ -440,35 +283,30 @@ sst2_tokenizer_load(sst2_tokenizer **out, const char *vocab_path,
 	}
 
 	/* special tokens: [UNK], [CLS], [SEP] required */
-	for (int i = 0; i < 5; i++)
+	for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++)
 	{
-		const char *name = special_names[i];
+		const char *name = specials[i].name;
 		int32_t		id = table_lookup(tok, tok->main_tab, tok->main_mask, 0,
 									  name, strlen(name));
 
 		if (id < 0)
 		{
-			if (i == 0 || i == 4)
+			if (!specials[i].required)
 				continue;
 			st = sst2_set_error(err, SST2_ERR_FORMAT,
 								"vocabulary file \"%s\" has no \"%s\" token",
 								vocab_path, name);
 			goto fail;
 		}
-		if (i == 1)
-			tok->unk_id = id;
-		else if (i == 2)
-			tok->cls_id = id;
-		else if (i == 3)
-			tok->sep_id = id;
+		if (specials[i].role)
+			*(int32_t *) ((char *) tok + specials[i].role) = id;
 		tok->special[tok->n_special].text = tok->pool + tok->tok_off[id];
 		tok->special[tok->n_special].len = (int) tok->tok_len[id];
 		tok->special[tok->n_special].id = id;
 		tok->n_special++;
 	}
 
-	if (tokcfg_path &&
-		(st = load_tokenizer_config(&tok->opt, tokcfg_path, err)) != SST2_OK)
+	if ((st = sst2_tokenizer_config_load(&tok->opt, tokcfg_path, err)) != SST2_OK)
 		goto fail;
 	tok->strip = tok->opt.strip_accents < 0 ? tok->opt.lowercase
 		: tok->opt.strip_accents > 0;

@@ -143,17 +143,16 @@ sst2_tag(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		sst2_model *m = sst2_get_model();
-		const sst2_config *cfg = sst2_model_config(m);
+		Sst2Model  *h = sst2_statement_model(fcinfo->flinfo);
 		text	   *t = DatumGetTextPP(src);
-		float	   *logits = palloc(sizeof(float) * cfg->n_labels);
+		float	   *logits = palloc(sizeof(float) * h->n_labels);
 		float		score;
 		int			top;
 
-		sst2_classify_texts(m, &t, 1, logits);
-		top = sst2_top_label(logits, cfg->n_labels, &score);
+		sst2_classify_texts(h, &t, 1, logits);
+		top = sst2_top_label(logits, h->n_labels, &score);
 		nulls[0] = nulls[1] = false;
-		values[0] = CStringGetTextDatum(cfg->labels[top]);
+		values[0] = CStringGetTextDatum(h->labels[top]);
 		if (score_col)
 			values[1] = score_datum(score, SPI_gettypeid(tupdesc, score_col));
 	}

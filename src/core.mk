@@ -1,0 +1,16 @@
+# src/core.mk: the sources of the PostgreSQL-free core, listed once.  The
+# extension's Makefile, the fuzz targets (test/fuzz/Makefile) and the
+# benchmark (bench/Makefile) all include this file.
+#
+# util        errors, capped non-blocking file reads, JSON, paths, hashing
+# config      config.json and tokenizer_config.json
+# safetensors the weights file's header, mapping, F16/BF16 -> F32
+# tokenizer   vocab.txt and the BERT tokenizer (+ unicode_tables, generated)
+# checkpoint  open a folder: identity, tensor plan, weight pointers
+# weights_cache  converted weights, shared through a cache file
+# guard       SIGBUS on truncated mappings becomes an error
+# forward     the forward pass
+# gemm        the in-place small-M matrix product
+# classify    texts in, logits out (the one batch path)
+SST2_CORE = util config safetensors tokenizer unicode_tables checkpoint \
+	weights_cache guard forward gemm classify
