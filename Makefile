@@ -25,7 +25,7 @@ DEP_LIBS := $(shell pkg-config --libs json-c libutf8proc openblas) -lm
 PG_CPPFLAGS = -Isrc $(DEP_CFLAGS)
 PG_CFLAGS = -O3 -march=native -fno-math-errno
 SHLIB_LINK = $(DEP_LIBS)
-EXTRA_CLEAN = bin test/*.o test/unit_model test/unit_tokenizer test/unit_loader test/tokdump
+EXTRA_CLEAN = bin test/*.o test/unit_model test/unit_tokenizer test/unit_loader test/unit_trust test/tokdump
 
 SST2_FIXTURES ?= ../shared/fixtures
 
@@ -34,7 +34,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # ---- the PostgreSQL-free core: CLI and unit tests (same objects as the extension)
-CORE_TESTS = test/unit_model test/unit_tokenizer test/unit_loader test/tokdump
+CORE_TESTS = test/unit_model test/unit_tokenizer test/unit_loader test/unit_trust test/tokdump
 
 .PHONY: core
 core: bin/sst2 $(CORE_TESTS)
@@ -43,7 +43,7 @@ bin/sst2: src/cli.o $(CORE_OBJS)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(DEP_LIBS)
 
-test/%.o: test/%.c src/sst2_core.h
+test/%.o: test/%.c src/sst2_core.h test/test_util.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 $(CORE_TESTS): test/%: test/%.o $(CORE_OBJS)

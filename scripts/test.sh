@@ -53,6 +53,7 @@ cd "$ROOT"
 step unit_tokenizer ./test/unit_tokenizer
 step unit_loader ./test/unit_loader
 step unit_model ./test/unit_model
+step unit_trust ./test/unit_trust
 DIFF_COUNT=20000; [ "$QUICK" = 1 ] && DIFF_COUNT=3000
 step tokenizer_diff bash -c "$(declare -f needs_fixtures have_fixtures); needs_fixtures; node test/tokenizer_diff.js --count $DIFF_COUNT"
 FUZZ_SECONDS=${SST2_FUZZ_SECONDS:-60}; [ "$QUICK" = 1 ] && FUZZ_SECONDS=10
