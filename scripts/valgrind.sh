@@ -43,9 +43,10 @@ command -v valgrind >/dev/null 2>&1 || { echo "SKIP: valgrind is not installed";
 CC=${CC:-gcc}
 CFLAGS="-O1 -g -march=x86-64-v3 -fno-math-errno -Wall -I$ROOT/src $(pkg-config --cflags json-c libutf8proc openblas)"
 LIBS="$(pkg-config --libs json-c libutf8proc openblas) -lm"
-# the PostgreSQL-free core: CORE_OBJS of the Makefile (src/util.o ... -> util ...)
-CORE=$(sed -n '/^CORE_OBJS *=/,/[^\\]$/p' "$ROOT/Makefile" | grep -oE 'src/[A-Za-z0-9_]+\.o' | sed 's|src/||; s|\.o$||' | tr '\n' ' ')
-[ -n "$CORE" ] || CORE="util config safetensors model tokenizer unicode_tables"
+# the PostgreSQL-free core, as listed once in src/core.mk
+CORE=$(make -s --no-print-directory -f - <<<"include $ROOT/src/core.mk
+all: ; @echo \$(SST2_CORE)")
+[ -n "$CORE" ] || { echo "could not read the core sources from src/core.mk"; exit 1; }
 mkdir -p "$OUT/obj" "$OUT/logs"
 rm -f "$OUT"/logs/*
 echo "==> building into $OUT (-O1 -g -march=x86-64-v3)"
@@ -56,7 +57,7 @@ build() {
 		[ $f = cli ] || objs="$objs $OUT/obj/$f.o"
 	done
 	$CC $CFLAGS -o "$OUT/sst2" "$OUT/obj/cli.o" $objs $LIBS || return 1
-	for f in unit_tokenizer unit_loader unit_model; do
+	for f in unit_tokenizer unit_loader unit_model unit_trust; do
 		$CC $CFLAGS -o "$OUT/$f" "$ROOT/test/$f.c" $objs $LIBS || return 1
 	done
 }
@@ -110,6 +111,8 @@ EOT
 
 vg unit_tokenizer ok - "$OUT/unit_tokenizer"
 vg unit_loader ok - "$OUT/unit_loader"
+# the truncated-weights part faults on purpose; valgrind cannot follow the retry
+SST2_UNIT_NO_FAULTS=1 vg unit_trust ok - "$OUT/unit_trust"
 if [ "${SST2_VALGRIND_FULL:-0}" = 1 ]; then
 	vg unit_model ok - "$OUT/unit_model"
 else

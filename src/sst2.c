@@ -130,13 +130,7 @@ sst2_report(const sst2_error *err)
 	switch (err->code)
 	{
 		case SST2_ERR_IO:
-			if (err->sys_errno != 0)
-			{
-				errno = err->sys_errno;
-				code = errcode_for_file_access();
-			}
-			else
-				code = ERRCODE_UNDEFINED_FILE;
+			code = ERRCODE_UNDEFINED_FILE;
 			break;
 		case SST2_ERR_FILETYPE:
 			code = ERRCODE_WRONG_OBJECT_TYPE;
@@ -160,8 +154,11 @@ sst2_report(const sst2_error *err)
 			code = ERRCODE_INTERNAL_ERROR;
 			break;
 	}
+	/* errcode_for_file_access() reads the errno saved by errstart */
+	errno = err->sys_errno;
 	ereport(ERROR,
-			(errcode(code),
+			(err->code == SST2_ERR_IO && err->sys_errno != 0 ?
+			 errcode_for_file_access() : errcode(code),
 			 errmsg("%s", err->msg),
 			 err->detail[0] ? errdetail("%s", err->detail) : 0));
 }

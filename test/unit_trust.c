@@ -365,7 +365,15 @@ main(void)
 	signal(SIGALRM, SIG_DFL);
 	test_files(tiny);
 	test_cache(mini);
-	test_truncate(tiny);
+	/*
+	 * valgrind cannot follow a load that faulted and was retried on pages the
+	 * handler mapped: it reports them uninitialised.  scripts/valgrind.sh
+	 * sets SST2_UNIT_NO_FAULTS; the native run always does this part.
+	 */
+	if (!getenv("SST2_UNIT_NO_FAULTS"))
+		test_truncate(tiny);
+	else
+		printf("unit_trust: truncated-weights part left out (SST2_UNIT_NO_FAULTS)\n");
 	test_batch_and_identity(tiny);
 	remove_tree(tmp);
 	printf("unit_trust: %d passed, %d failed\n", n_pass, n_fail);
