@@ -5,12 +5,13 @@
 # util        errors, capped non-blocking file reads, JSON, paths, hashing
 # config      config.json and tokenizer_config.json
 # safetensors the weights file's header, mapping, F16/BF16 -> F32
-# tokenizer   vocab.txt and the BERT tokenizer (+ unicode_tables, generated)
+# vocab       vocab.txt into the tokenizer's hash tables
+# tokenizer   the BERT tokenizer (+ unicode_tables, generated)
 # checkpoint  open a folder: identity, tensor plan, weight pointers
 # weights_cache  converted weights, shared through a cache file
 # guard       SIGBUS on truncated mappings becomes an error
 # forward     the forward pass
 # gemm        the in-place small-M matrix product
 # classify    texts in, logits out (the one batch path)
-SST2_CORE = util config safetensors tokenizer unicode_tables checkpoint \
+SST2_CORE = util config safetensors vocab tokenizer unicode_tables checkpoint \
 	weights_cache guard forward gemm classify

@@ -208,10 +208,14 @@ parse_entry(st_file *f, st_tensor *t, const char *name, json_object *e, sst2_err
 							  (unsigned long long) t->end, (unsigned long long) f->data_size);
 	esize = st_dtype_size(t->dtype_name);
 	if (esize != 0 && t->end - t->begin != numel * (uint64_t) esize)
-		return sst2_set_error(err, SST2_ERR_FORMAT,
-							  "tensor \"%s\" in \"%s\" has %llu bytes of data, expected %llu for its shape and dtype %s",
-							  name, f->path, (unsigned long long) (t->end - t->begin),
-							  (unsigned long long) (numel * (uint64_t) esize), t->dtype_name);
+	{
+		sst2_set_error(err, SST2_ERR_FORMAT,
+					   "tensor \"%s\" in \"%s\" has the wrong number of bytes for its shape and dtype",
+					   name, f->path);
+		return sst2_set_detail(err, "Expected %llu bytes (dtype %s), found %llu.",
+							   (unsigned long long) (numel * (uint64_t) esize), t->dtype_name,
+							   (unsigned long long) (t->end - t->begin));
+	}
 	return SST2_OK;
 }
 
