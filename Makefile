@@ -5,7 +5,10 @@
 #   make core                 the PostgreSQL-free core: bin/sst2 (CLI) and the C unit tests
 #   make installcheck         regression tests (sql/, expected/) against a running server
 #
-# Test data is read in place from SST2_FIXTURES (../shared/fixtures by default).
+#   bin/sst2 --make-det DIR   write the deterministic test checkpoint (src/detgen.c)
+#
+# Test data lives in test/data (see test/data/PROVENANCE.md); the default model
+# of scripts/demo.sh in models/sst2-mini.
 
 EXTENSION = sst2
 MODULE_big = sst2
@@ -27,8 +30,6 @@ PG_CFLAGS = -O3 -march=native -fno-math-errno
 SHLIB_LINK = $(DEP_LIBS)
 EXTRA_CLEAN = bin test/*.o test/unit_model test/unit_tokenizer test/unit_loader test/tokdump
 
-SST2_FIXTURES ?= ../shared/fixtures
-
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -39,7 +40,7 @@ CORE_TESTS = test/unit_model test/unit_tokenizer test/unit_loader test/tokdump
 .PHONY: core
 core: bin/sst2 $(CORE_TESTS)
 
-bin/sst2: src/cli.o $(CORE_OBJS)
+bin/sst2: src/cli.o src/detgen.o $(CORE_OBJS)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(DEP_LIBS)
 
@@ -49,6 +50,9 @@ test/%.o: test/%.c src/sst2_core.h
 $(CORE_TESTS): test/%: test/%.o $(CORE_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(DEP_LIBS)
 
-$(OBJS) src/cli.o: src/sst2_core.h
+$(OBJS) src/cli.o src/detgen.o: src/sst2_core.h
+src/cli.o src/detgen.o: src/detgen.h
+# the generated weights must round like numpy's: no fused multiply-add
+src/detgen.o: override CFLAGS += -ffp-contract=off
 src/tokenizer.o src/unicode_tables.o test/tokdump.o test/unit_tokenizer.o: src/unicode_tables.h
 src/model.o src/gemm.o: src/gemm.h
