@@ -5,7 +5,10 @@
 #   make core                 the PostgreSQL-free core: bin/sst2 (CLI) and the C unit tests
 #   make installcheck         regression tests (sql/, expected/) against a running server
 #
-# Test data is read in place from SST2_FIXTURES (../shared/fixtures by default).
+#   bin/sst2 --make-det DIR   write the deterministic test checkpoint (src/detgen.c)
+#
+# Test data lives in test/data (see test/data/PROVENANCE.md); the default model
+# of scripts/demo.sh in models/sst2-mini.
 
 EXTENSION = sst2
 MODULE_big = sst2
@@ -27,8 +30,6 @@ PG_CFLAGS = -O3 -march=native -fno-math-errno
 SHLIB_LINK = $(DEP_LIBS)
 EXTRA_CLEAN = bin test/*.o test/unit_model test/unit_tokenizer test/unit_loader test/unit_trust test/tokdump
 
-SST2_FIXTURES ?= ../shared/fixtures
-
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -39,7 +40,7 @@ CORE_TESTS = test/unit_model test/unit_tokenizer test/unit_loader test/unit_trus
 .PHONY: core
 core: bin/sst2 $(CORE_TESTS)
 
-bin/sst2: src/cli.o $(CORE_OBJS)
+bin/sst2: src/cli.o src/detgen.o $(CORE_OBJS)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(DEP_LIBS)
 
@@ -49,10 +50,13 @@ test/%.o: test/%.c src/sst2_core.h test/test_util.h
 $(CORE_TESTS): test/%: test/%.o $(CORE_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(DEP_LIBS)
 
-$(OBJS) src/cli.o: src/sst2_core.h
+$(OBJS) src/cli.o src/detgen.o: src/sst2_core.h
 $(CORE_OBJS): src/util.h
 src/checkpoint.o src/weights_cache.o src/guard.o src/forward.o: src/model.h src/safetensors.h
 src/safetensors.o src/config.o: src/safetensors.h
+src/cli.o src/detgen.o: src/detgen.h
+# the generated weights must round like numpy's: no fused multiply-add
+src/detgen.o: override CFLAGS += -ffp-contract=off
 src/tokenizer.o src/unicode_tables.o test/tokdump.o test/unit_tokenizer.o: src/unicode_tables.h
 src/forward.o src/gemm.o: src/gemm.h
 src/sst2.o src/pg_model.o src/batch.o src/trigger.o: src/sst2_pg.h

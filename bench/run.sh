@@ -4,8 +4,8 @@
 #   bench/run.sh                      full run (about 20-30 minutes; run it on a quiet machine)
 #   SST2_BENCH_QUICK=1 bench/run.sh   smoke test: 24 sentences, a few seconds per part
 #
-# Workload: the SST-2 dev sentences (../shared/fixtures/sst2/dev.tsv, 872) on the full-size
-# deterministic DistilBERT (shared/tools/detweights.py, 268 MB F32).  Everything except the
+# Workload: the SST-2 dev sentences (test/data/sst2/dev.tsv, 872) on the full-size
+# deterministic DistilBERT (bin/sst2 --make-det, 268 MB F32).  Everything except the
 # parallel-scaling part runs pinned to one core (taskset -c $SST2_BENCH_CPU), OpenBLAS one thread:
 #
 #   sgemm     the machine's cblas_sgemm rate (bench/sgemm_peak.c) at 2048^3 and at the model's
@@ -14,7 +14,7 @@
 #   core      the core library without SQL (bench/bench_core.c): batch 1, batch 64, and
 #             length-sorted batches of 32
 #   ort       the peer: ONNX Runtime (onnxruntime-node 1.30.0, one thread) on the same weights
-#             (shared/tools/onnx_rebuild.py) fed the same token ids: batch 1 in file order and
+#             (bench/onnx_weights.py into test/data/onnx's graph) fed the same token ids: batch 1 in file order and
 #             length-sorted batches of 32 padded with attention_mask (bench/ort.js)
 #   tok       tokenizer throughput: ours (sst2_tokenize) vs npm tokenizers (bench/tok_npm.js)
 #   sql       through SQL in one pinned backend after a warm-up call: per row
@@ -40,7 +40,7 @@
 #   SST2_BENCH_REPS=N         repetitions of each measurement (default 3)
 #   SST2_BENCH_CPU=N          the core to pin to (default 1)
 #   SST2_BENCH_PARALLEL_ROWS  rows of the parallel-scaling table (default 5000; quick: 96)
-#   plus scripts/lib.sh's SST2_WORK, SST2_FIXTURES, SST2_PGPORT, PG_CONFIG.
+#   plus scripts/lib.sh's SST2_WORK, SST2_DATA, SST2_PGPORT, PG_CONFIG.
 export SST2_PGPORT=${SST2_PGPORT:-54339}
 source "$(dirname "$0")/../scripts/lib.sh"
 
@@ -80,8 +80,8 @@ DET=$(det_model distilbert-det)
 ONNX=$SST2_WORK/models/distilbert-det.onnx
 if want ort && [ ! -f "$ONNX" ]; then
 	log "building $ONNX"
-	$PY "$SST2_FIXTURES/../tools/onnx_rebuild.py" "$SST2_FIXTURES/onnx/distilbert-det.graph.onnx" \
-		"$SST2_FIXTURES/onnx/distilbert-det.map.json" "$DET" "$ONNX.tmp" >/dev/null
+	$PY "$ROOT/bench/onnx_weights.py" "$SST2_DATA/onnx/distilbert-det.graph.onnx" \
+		"$SST2_DATA/onnx/distilbert-det.map.json" "$DET" "$ONNX.tmp" >/dev/null
 	mv "$ONNX.tmp" "$ONNX"
 fi
 
@@ -99,7 +99,7 @@ mkdir -p "$T" "$LOGS"
 chmod a+rx "$OUT" "$T"
 
 # the workload: sentence column of dev.tsv (header dropped), one per line
-tail -n +2 "$SST2_FIXTURES/sst2/dev.tsv" | cut -f1 >"$T/dev_all.txt"
+tail -n +2 "$SST2_DATA/sst2/dev.tsv" | cut -f1 >"$T/dev_all.txt"
 if [ "$N_SENT" -gt 0 ]; then head -n "$N_SENT" "$T/dev_all.txt" >"$T/dev.txt"; else cp "$T/dev_all.txt" "$T/dev.txt"; fi
 N=$(wc -l <"$T/dev.txt")
 cat >>"$RAW" <<EOJ
@@ -130,7 +130,7 @@ fi
 if want tok; then
 	log "tokenizers: ours vs npm"
 	$PIN $BUILD/bench_core "$DET" "$T/dev.txt" --tokenize "$TOK_ITERS" --reps "$REPS" >>"$RAW" 2>"$LOGS/tok.log"
-	$PIN node "$ROOT/bench/tok_npm.js" "$SST2_FIXTURES/tokenizer/tokenizer.json" "$T/dev.txt" "$T/dev.ids" \
+	$PIN node "$ROOT/bench/tok_npm.js" "$SST2_DATA/tokenizer/tokenizer.json" "$T/dev.txt" "$T/dev.ids" \
 		--iters "$NPM_ITERS" --reps "$REPS" >>"$RAW" 2>"$LOGS/tok_npm.log"
 fi
 if want ort; then

@@ -6,7 +6,8 @@
 #   psql -c "ALTER SYSTEM SET sst2.model_path = '/srv/models/sst2'" -c "SELECT pg_reload_conf()"
 #
 # Needs curl and network access to huggingface.co (not available on the
-# project's build machines, where the tests use ../shared's models instead).
+# project's build machines, where the tests use the repository's models/sst2-mini
+# and the generated distilbert-det instead).
 # SST2_REPO and SST2_REVISION pick another repository or a pinned commit.
 set -euo pipefail
 OUT=${1:?usage: $0 OUTDIR}

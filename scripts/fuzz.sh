@@ -8,9 +8,9 @@
 # artifacts are kept in build/fuzz/artifacts/<target>/.
 #
 #   SST2_FUZZ_TARGETS="tokenizer vocab"   run only these targets
-#   SST2_FIXTURES                         real vocabulary for fuzz_tokenizer
-#                                         (default ../shared/fixtures; a built-in
-#                                         one is used when absent)
+#   SST2_DATA                             real vocabulary for fuzz_tokenizer
+#                                         (default test/data; a built-in one is
+#                                         used when absent)
 #
 # Reproduce a crash: build/fuzz/fuzz_<target> build/fuzz/artifacts/<target>/crash-...
 set -uo pipefail
@@ -19,7 +19,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECS=${1:-60}
 OUT=$ROOT/build/fuzz
 TARGETS=${SST2_FUZZ_TARGETS:-tokenizer safetensors model config vocab}
-export SST2_FIXTURES=${SST2_FIXTURES:-$ROOT/../shared/fixtures}
+export SST2_DATA=${SST2_DATA:-$ROOT/test/data}
 
 [[ $SECS =~ ^[0-9]+$ ]] && [ "$SECS" -gt 0 ] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
 if ! command -v clang >/dev/null 2>&1; then

@@ -1,7 +1,7 @@
 # scripts/lib.sh: shared steps of scripts/demo.sh and scripts/test.sh (sourced, not run).
 #
 # Environment (all optional):
-#   SST2_FIXTURES  test data read in place        (default: ../shared/fixtures from the repo root)
+#   SST2_DATA      test data read in place        (default: test/data of the repository)
 #   SST2_WORK      scratch: cluster, generated models, logs (default: /tmp/sst2-work)
 #   SST2_PGPORT    port of the throwaway cluster  (default: 54329)
 #   PG_CONFIG      which PostgreSQL to build for  (default: pg_config of PostgreSQL 15)
@@ -9,21 +9,19 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SST2_FIXTURES=${SST2_FIXTURES:-$ROOT/../shared/fixtures}
-[ -d "$SST2_FIXTURES" ] && SST2_FIXTURES=$(cd "$SST2_FIXTURES" && pwd)
+SST2_DATA=${SST2_DATA:-$ROOT/test/data}
+SST2_DATA=$(cd "$SST2_DATA" && pwd)
 SST2_WORK=${SST2_WORK:-/tmp/sst2-work}
 SST2_PGPORT=${SST2_PGPORT:-54329}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 export PG_CONFIG=${PG_CONFIG:-$PGBIN/pg_config}
-export SST2_FIXTURES SST2_WORK
+export SST2_DATA SST2_WORK
 PY=/usr/bin/python3
 
 APT_PACKAGES="build-essential pkg-config postgresql-15 postgresql-server-dev-15 libopenblas-dev
  libutf8proc-dev libjson-c-dev python3-numpy python3-onnx clang libclang-rt-14-dev valgrind util-linux"
 
 log() { printf '==> %s\n' "$*" >&2; }
-
-have_fixtures() { [ -f "$SST2_FIXTURES/golden/tokenizer.jsonl" ]; }
 
 # Run a command as the database's OS user (postgres when we are root).
 as_pg() {
@@ -68,14 +66,17 @@ build_install() {
 	fi
 }
 
-# Generate a deterministic checkpoint folder (shared/tools/detweights.py) once.
-det_model() { # NAME [detweights options]
+# Generate a deterministic checkpoint folder (bin/sst2 --make-det, src/detgen.c) once;
+# scripts/test.sh's det_sha256 step checks it against test/data/PROVENANCE.md.
+det_model() { # NAME [--dim N --layers N --heads N --hidden N]
 	local name=$1; shift
 	local dir="$SST2_WORK/models/$name"
 	if [ ! -f "$dir/model.safetensors" ]; then
 		log "generating $name"
+		make -C "$ROOT" -s bin/sst2 >/dev/null
 		mkdir -p "$SST2_WORK/models"
-		$PY "$SST2_FIXTURES/../tools/detweights.py" "$dir.tmp" "$@" >/dev/null
+		rm -rf "$dir.tmp"
+		"$ROOT/bin/sst2" --make-det "$dir.tmp" "$@" --vocab-file "$SST2_DATA/bert-base-uncased-vocab.txt" >/dev/null
 		rm -rf "$dir"; mv "$dir.tmp" "$dir"
 	fi
 	chmod -R a+rX "$SST2_WORK/models"

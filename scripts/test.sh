@@ -2,8 +2,9 @@
 # The whole test suite: installs what is missing, builds, runs the C unit
 # tests, the tokenizer differential test against Hugging Face's tokenizers,
 # starts a throwaway cluster, runs the regression and SQL tests, and ends with
-# "N passed, N failed[, N skipped]".  Tests that need ../shared/fixtures skip,
-# saying so, where it is absent.
+# "N passed, N failed, N skipped".  Everything it needs is in the repository:
+# test/data (SST2_DATA), models/sst2-mini, and the deterministic models that
+# bin/sst2 --make-det generates into $SST2_WORK/models.
 #
 #   SST2_QUICK=1       shorter fuzz and differential runs (local iteration)
 #   SST2_FUZZ_SECONDS  seconds per fuzz target (default 60)
@@ -29,33 +30,27 @@ step() {
 	esac
 }
 
-needs_fixtures() { if ! have_fixtures; then echo "SKIP: $SST2_FIXTURES is absent (../shared/fixtures: real vocab, golden outputs, models)"; exit 77; fi; }
-
 mkdir -p "$LOGDIR"
 ensure_deps || exit 1
 ensure_oracles || exit 1
 build_install || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
-if have_fixtures; then
-	DET=$(det_model distilbert-det)
-	TINY=$(det_model tiny-det --dim 64 --layers 2 --heads 2 --hidden 128)
-	MINI=$SST2_FIXTURES/sst2-mini
-else
-	log "SKIP: $SST2_FIXTURES is absent: tests that need the fixtures skip"
-	DET=/nonexistent TINY=/nonexistent MINI=/nonexistent
-fi
+DET=$(det_model distilbert-det)
+TINY=$(det_model tiny-det --dim 64 --layers 2 --heads 2 --hidden 128)
+MINI=$ROOT/models/sst2-mini
 export SST2_DET_MODEL=$DET SST2_TINY_MODEL=$TINY SST2_MINI_MODEL=$MINI
 export SST2_TEST_TMP="$SST2_WORK/tmp"; mkdir -p "$SST2_TEST_TMP"
 
 cd "$ROOT"
 
 # ---- the PostgreSQL-free core
+step det_sha256 bash test/det_sha256.sh
 step unit_tokenizer ./test/unit_tokenizer
 step unit_loader ./test/unit_loader
 step unit_model ./test/unit_model
 step unit_trust ./test/unit_trust
 DIFF_COUNT=20000; [ "$QUICK" = 1 ] && DIFF_COUNT=3000
-step tokenizer_diff bash -c "$(declare -f needs_fixtures have_fixtures); needs_fixtures; node test/tokenizer_diff.js --count $DIFF_COUNT"
+step tokenizer_diff node test/tokenizer_diff.js --count $DIFF_COUNT
 FUZZ_SECONDS=${SST2_FUZZ_SECONDS:-60}; [ "$QUICK" = 1 ] && FUZZ_SECONDS=10
 step fuzz bash scripts/fuzz.sh "$FUZZ_SECONDS"
 step valgrind bash scripts/valgrind.sh
@@ -65,18 +60,14 @@ start_cluster test "$MINI"
 trap stop_cluster EXIT
 
 # pg_regress: one result per regression test
-if have_fixtures; then
-	make -s installcheck >"$LOGDIR/installcheck.log" 2>&1
-	while read -r line; do
-		name=$(sed -E 's/^(test|ok|not ok) +([0-9]+ +- +)?([A-Za-z0-9_]+).*/\3/' <<<"$line")
-		if [[ $line =~ ^ok\  || $line =~ \.\.\.\ +ok ]]; then PASSED=$((PASSED + 1)); printf 'PASS  regress/%s\n' "$name"
-		else FAILED=$((FAILED + 1)); FAILURES="$FAILURES regress/$name"; printf 'FAIL  regress/%s\n' "$name"; fi
-	done < <(grep -E '^(test |ok |not ok )' "$LOGDIR/installcheck.log")
-	grep -qE '^(test |ok |not ok )' "$LOGDIR/installcheck.log" || { FAILED=$((FAILED + 1)); echo "FAIL  installcheck (no results)"; tail -n 20 "$LOGDIR/installcheck.log"; }
-	[ -f regression.diffs ] && head -n 60 regression.diffs
-else
-	SKIPPED=$((SKIPPED + 1)); echo "SKIP  installcheck (../shared/fixtures absent)"
-fi
+make -s installcheck >"$LOGDIR/installcheck.log" 2>&1
+while read -r line; do
+	name=$(sed -E 's/^(test|ok|not ok) +([0-9]+ +- +)?([A-Za-z0-9_]+).*/\3/' <<<"$line")
+	if [[ $line =~ ^ok\  || $line =~ \.\.\.\ +ok ]]; then PASSED=$((PASSED + 1)); printf 'PASS  regress/%s\n' "$name"
+	else FAILED=$((FAILED + 1)); FAILURES="$FAILURES regress/$name"; printf 'FAIL  regress/%s\n' "$name"; fi
+done < <(grep -E '^(test |ok |not ok )' "$LOGDIR/installcheck.log")
+grep -qE '^(test |ok |not ok )' "$LOGDIR/installcheck.log" || { FAILED=$((FAILED + 1)); echo "FAIL  installcheck (no results)"; tail -n 20 "$LOGDIR/installcheck.log"; }
+[ -f regression.diffs ] && head -n 60 regression.diffs
 
 for t in test/sql/*.sh; do
 	[ -f "$t" ] || continue

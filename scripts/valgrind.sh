@@ -6,23 +6,23 @@
 # valgrind 3.19 cannot run; OpenBLAS is pinned to its Haswell kernels for the
 # same reason), then runs each under
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1
-# and ends with "valgrind: N passed, N failed[, N skipped]".  A test that
-# exits 77 (../shared/fixtures absent) is a skip.  unit_model runs with
-# SST2_UNIT_QUICK=1 (a few rows per set) to keep this within a few minutes.
-# The full-size distilbert-det model is left out (one forward pass of it takes
-# about 30 s under memcheck; its F32 in-place path is the same code as
-# tiny-det's, which runs): SST2_VALGRIND_FULL=1 includes it (unit_model's det
-# checks and a CLI run).
+# and ends with "valgrind: N passed, N failed[, N skipped]".  unit_model runs
+# with SST2_UNIT_QUICK=1 (a few rows per set) to keep this within a few minutes.
+# The tiny deterministic model is generated here, under valgrind, by
+# bin/sst2 --make-det.  The full-size distilbert-det model is left out (one
+# forward pass of it takes about 30 s under memcheck; its F32 in-place path is
+# the same code as tiny-det's, which runs): SST2_VALGRIND_FULL=1 includes it
+# (unit_model's det checks and a CLI run).
 #
-# Environment: SST2_FIXTURES (default ../shared/fixtures), SST2_DET_MODEL,
-# SST2_TINY_MODEL (default $SST2_WORK/models/{distilbert-det,tiny-det}, else
-# build/{distilbert-det,tiny-det}; checks needing an absent model skip).
+# Environment: SST2_DATA (default test/data), SST2_DET_MODEL (default
+# $SST2_WORK/models/distilbert-det, else build/distilbert-det; only with
+# SST2_VALGRIND_FULL=1).
 # Logs: build/valgrind/logs/NAME.log (program) and NAME.vg.log (valgrind).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/build/valgrind
-export SST2_FIXTURES=${SST2_FIXTURES:-$ROOT/../shared/fixtures}
+export SST2_DATA=${SST2_DATA:-$ROOT/test/data}
 SST2_WORK=${SST2_WORK:-/tmp/sst2-work}
 T0=$SECONDS
 
@@ -34,8 +34,7 @@ pick_model() { # NAME: first existing candidate (or the first, to be reported ab
 	echo "$SST2_WORK/models/$1"
 }
 export SST2_DET_MODEL=${SST2_DET_MODEL:-$(pick_model distilbert-det)}
-export SST2_TINY_MODEL=${SST2_TINY_MODEL:-$(pick_model tiny-det)}
-MINI=$SST2_FIXTURES/sst2-mini
+MINI=$ROOT/models/sst2-mini
 
 command -v valgrind >/dev/null 2>&1 || { echo "SKIP: valgrind is not installed"; exit 77; }
 
@@ -56,7 +55,9 @@ build() {
 		$CC $CFLAGS -c -o "$OUT/obj/$f.o" "$ROOT/src/$f.c" || return 1
 		[ $f = cli ] || objs="$objs $OUT/obj/$f.o"
 	done
-	$CC $CFLAGS -o "$OUT/sst2" "$OUT/obj/cli.o" $objs $LIBS || return 1
+	# the generator rounds like numpy only without fused multiply-add (see the Makefile)
+	$CC $CFLAGS -ffp-contract=off -c -o "$OUT/obj/detgen.o" "$ROOT/src/detgen.c" || return 1
+	$CC $CFLAGS -o "$OUT/sst2" "$OUT/obj/cli.o" "$OUT/obj/detgen.o" $objs $LIBS || return 1
 	for f in unit_tokenizer unit_loader unit_model unit_trust; do
 		$CC $CFLAGS -o "$OUT/$f" "$ROOT/test/$f.c" $objs $LIBS || return 1
 	done
@@ -111,35 +112,29 @@ EOT
 
 vg unit_tokenizer ok - "$OUT/unit_tokenizer"
 vg unit_loader ok - "$OUT/unit_loader"
-# the truncated-weights part faults on purpose; valgrind cannot follow the retry
-SST2_UNIT_NO_FAULTS=1 vg unit_trust ok - "$OUT/unit_trust"
 if [ "${SST2_VALGRIND_FULL:-0}" = 1 ]; then
 	vg unit_model ok - "$OUT/unit_model"
 else
-	SST2_DET_MODEL="$SCRATCH/no-det-model" vg unit_model ok - "$OUT/unit_model"
+	SST2_DET_MODEL=none vg unit_model ok - "$OUT/unit_model"
 fi
 
-if [ -f "$SST2_TINY_MODEL/model.safetensors" ]; then
-	vg cli_tiny ok "$LINES" "$OUT/sst2" "$SST2_TINY_MODEL"
-	vg cli_tiny_batch_ids ok "$LINES" "$OUT/sst2" --batch 3 --ids --max-length 8 "$SST2_TINY_MODEL"
-	vg cli_tiny_info ok - "$OUT/sst2" --info "$SST2_TINY_MODEL"
-else
-	SKIPPED=$((SKIPPED + 1)); echo "SKIP  cli_tiny               $SST2_TINY_MODEL is absent"
-fi
-if [ -f "$MINI/model.safetensors" ]; then
-	# F16: the fp32 cache is created by the first run and mapped by the second
-	vg cli_mini_cache_new ok "$LINES" "$OUT/sst2" --batch 2 --cache-dir "$SCRATCH/cache" "$MINI"
-	vg cli_mini_cache_reuse ok "$LINES" "$OUT/sst2" --cache-dir "$SCRATCH/cache" "$MINI"
-else
-	SKIPPED=$((SKIPPED + 1)); echo "SKIP  cli_mini               $MINI is absent"
-fi
+TINY=$SCRATCH/tiny-det
+vg make_det ok - "$OUT/sst2" --make-det "$TINY" --dim 64 --layers 2 --heads 2 --hidden 128 \
+	--vocab-file "$SST2_DATA/bert-base-uncased-vocab.txt"
+vg make_det_bad_vocab fail - "$OUT/sst2" --make-det "$SCRATCH/det-bad" --vocab-file "$SCRATCH/no-such-vocab"
+# the truncated-weights part faults on purpose; valgrind cannot follow the retry
+SST2_UNIT_NO_FAULTS=1 SST2_TINY_MODEL=$TINY SST2_MINI_MODEL=$MINI vg unit_trust ok - "$OUT/unit_trust"
+vg cli_tiny ok "$LINES" "$OUT/sst2" "$TINY"
+vg cli_tiny_batch_ids ok "$LINES" "$OUT/sst2" --batch 3 --ids --max-length 8 "$TINY"
+vg cli_tiny_info ok - "$OUT/sst2" --info "$TINY"
+# F16: the fp32 cache is created by the first run and mapped by the second
+vg cli_mini_cache_new ok "$LINES" "$OUT/sst2" --batch 2 --cache-dir "$SCRATCH/cache" "$MINI"
+vg cli_mini_cache_reuse ok "$LINES" "$OUT/sst2" --cache-dir "$SCRATCH/cache" "$MINI"
 if [ "${SST2_VALGRIND_FULL:-0}" != 1 ]; then
 	SKIPPED=$((SKIPPED + 1)); echo "SKIP  cli_det                full-size model only with SST2_VALGRIND_FULL=1"
-elif [ -f "$SST2_DET_MODEL/model.safetensors" ]; then
+else
 	head -n 2 "$LINES" >"$SCRATCH/two.txt"
 	vg cli_det ok "$SCRATCH/two.txt" "$OUT/sst2" --batch 2 "$SST2_DET_MODEL"
-else
-	SKIPPED=$((SKIPPED + 1)); echo "SKIP  cli_det                $SST2_DET_MODEL is absent"
 fi
 vg cli_missing_model fail "$LINES" "$OUT/sst2" "$SCRATCH/no-such-model"
 vg cli_bad_option fail - "$OUT/sst2" --max-length 1 "$SCRATCH"

@@ -1,5 +1,5 @@
 -- sst2_basic: the scalar SQL surface on the sst2-mini checkpoint
--- (the test cluster sets sst2.model_path to ../shared/fixtures/sst2-mini).
+-- (the test cluster sets sst2.model_path to models/sst2-mini).
 \pset null '(null)'
 
 -- NULL in, NULL out (STRICT); the empty text is classified as [CLS] [SEP]

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sst2_core.h"
+#include "detgen.h"
 
 static void
 usage(FILE *out)
@@ -31,7 +32,12 @@ usage(FILE *out)
 			"  --threads N      OpenBLAS threads (default 1)\n"
 			"  --cache-dir DIR  keep the fp32 copy of F16/BF16 weights in DIR\n"
 			"  --info           print the model's configuration as JSON and exit\n"
-			"  --help           show this help\n");
+			"  --help           show this help\n"
+			"\n"
+			"sst2 --make-det DIR [--dim N --layers N --heads N --hidden N --max-pos N\n"
+			"                     --vocab-file FILE]\n"
+			"writes the deterministic checkpoint (src/detgen.c) into DIR (default sizes:\n"
+			"the real checkpoint's, 768/6/12/3072/512; vocabulary: models/sst2-mini).\n");
 }
 
 static int
@@ -95,6 +101,44 @@ flush_batch(sst2_model *m, sst2_batch *b)
 	return ferror(stdout) ? die("%s", "could not write to standard output") : 0;
 }
 
+/* bin/sst2 --make-det DIR [options]: parse the sizes and write the checkpoint. */
+static int
+make_det(int argc, char **argv)
+{
+	static const char *const names[] = {"--dim", "--layers", "--heads", "--hidden", "--max-pos"};
+	sst2_det_options o = SST2_DET_DEFAULTS;
+	int		   *vals[] = {&o.dim, &o.layers, &o.heads, &o.hidden, &o.max_pos};
+	const char *dir = NULL;
+	sst2_error	err;
+	int			n_tensors;
+	int64_t		n_params;
+
+	for (int i = 2; i < argc; i++)
+	{
+		int			k = 0;
+
+		while (k < 5 && strcmp(argv[i], names[k]) != 0)
+			k++;
+		if (k < 5 && i + 1 < argc)
+		{
+			if (!parse_int(argv[++i], k == 1 ? 0 : 1, 1 << 20, vals[k]))
+				return die("invalid value \"%s\"", argv[i]);
+		}
+		else if (strcmp(argv[i], "--vocab-file") == 0 && i + 1 < argc)
+			o.vocab_file = argv[++i];
+		else if (argv[i][0] == '-' || dir != NULL)
+			return die("--make-det: unknown option, missing value or extra argument: \"%s\"", argv[i]);
+		else
+			dir = argv[i];
+	}
+	if (dir == NULL)
+		return die("%s", "--make-det needs an output folder");
+	if (sst2_det_write(dir, &o, &n_tensors, &n_params, &err) != SST2_OK)
+		return die("%s", err.msg);
+	printf("wrote %s: %d tensors, %lld parameters\n", dir, n_tensors, (long long) n_params);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -115,6 +159,8 @@ main(int argc, char **argv)
 	ssize_t		len;
 	int			rc = 0;
 
+	if (argc > 1 && strcmp(argv[1], "--make-det") == 0)
+		return make_det(argc, argv);
 	for (int i = 1; i < argc; i++)
 	{
 		const char *a = argv[i];

@@ -45,7 +45,7 @@ function opt(name, def)
 const count = parseInt(opt('--count', '20000'), 10);
 const seed = parseInt(opt('--seed', String(crypto.randomInt(1, 2 ** 31 - 1))), 10);
 const exhaustive = args.includes('--exhaustive');
-const fixtures = process.env.SST2_FIXTURES || path.join(root, '..', 'shared', 'fixtures');
+const fixtures = process.env.SST2_DATA || path.join(root, 'test', 'data');
 const vocabPath = opt('--vocab', path.join(fixtures, 'bert-base-uncased-vocab.txt'));
 const tokdump = opt('--tokdump', path.join(root, 'test', 'tokdump'));
 const tokJson = JSON.parse(fs.readFileSync(path.join(fixtures, 'tokenizer', 'tokenizer.json'), 'utf8'));

@@ -2,10 +2,12 @@
  * unit_model.c
  *	  The forward pass against Hugging Face's own numbers.
  *
- *	  SST2_FIXTURES  (default ../shared/fixtures): golden files and sst2-mini
+ *	  SST2_DATA      (default test/data): the golden files
+ *	  SST2_MINI_MODEL (default models/sst2-mini): the sst2-mini checkpoint
  *	  SST2_DET_MODEL (default build/distilbert-det): the full-size
  *	                 deterministic checkpoint, made with
- *	                 ../shared/tools/detweights.py build/distilbert-det
+ *	                 bin/sst2 --make-det build/distilbert-det; "none"
+ *	                 leaves the distilbert-det checks out (scripts/valgrind.sh)
  *	  SST2_UNIT_QUICK=1: only the first 4 rows of each set, no accuracy
  *	                 check, no multi-process cache race (for scripts/valgrind.sh)
  *
@@ -15,7 +17,7 @@
  *	  logits within 1e-4, labels identical, accuracy 686/872; the pipeline's
  *	  label/score contract through the tokenizer; the fp32 cache of F16
  *	  weights (created once, reused, same results as private memory).
- *	  Exits 77 when the fixtures are absent.
+ *	  A missing file is a failure.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +40,7 @@ static int	n_pass,
 /* SST2_UNIT_QUICK=1 (for valgrind): only the first QUICK_ROWS rows of each set */
 #define QUICK_ROWS 4
 static bool quick;
+static const char *mini_dir;	/* the sst2-mini checkpoint folder */
 
 static int
 quick_cap(int n)
@@ -394,7 +397,7 @@ remove_tree(const char *dir)
 static void
 test_mini(const char *fixtures)
 {
-	char	   *mini = path2(fixtures, "sst2-mini");
+	char	   *mini = strdup(mini_dir);
 	char	   *dev = path2(fixtures, "golden/sst2-mini-dev.jsonl");
 	sst2_model *m;
 	sst2_error	err;
@@ -571,7 +574,7 @@ test_mini(const char *fixtures)
 static void
 test_pipeline(const char *fixtures)
 {
-	char	   *mini = path2(fixtures, "sst2-mini");
+	char	   *mini = strdup(mini_dir);
 	char	   *pj = path2(fixtures, "golden/sst2-mini-pipeline.json");
 	json_object *root;
 	sst2_model *m;
@@ -628,30 +631,31 @@ test_pipeline(const char *fixtures)
 int
 main(void)
 {
-	const char *fixtures = getenv("SST2_FIXTURES");
+	const char *fixtures = getenv("SST2_DATA");
 	const char *det = getenv("SST2_DET_MODEL");
 	char	   *det_cfg;
 
 	if (!fixtures || !*fixtures)
-		fixtures = "../shared/fixtures";
+		fixtures = "test/data";
 	if (!det || !*det)
 		det = "build/distilbert-det";
-	if (!exists(fixtures))
-	{
-		printf("SKIP: unit_model because %s is absent\n", fixtures);
-		return 77;
-	}
+	mini_dir = getenv("SST2_MINI_MODEL");
+	if (!mini_dir || !*mini_dir)
+		mini_dir = "models/sst2-mini";
 	openblas_set_num_threads(1);
 	quick = getenv("SST2_UNIT_QUICK") && strcmp(getenv("SST2_UNIT_QUICK"), "1") == 0;
 	if (quick)
 		printf("SST2_UNIT_QUICK=1: only the first %d rows of each set\n", QUICK_ROWS);
 
 	det_cfg = path2(det, "model.safetensors");
-	if (exists(det_cfg))
-		test_det(fixtures, det);
+	if (strcmp(det, "none") == 0)
+		printf("distilbert-det checks left out (SST2_DET_MODEL=none)\n");
 	else
-		printf("SKIP: distilbert-det checks because %s is absent "
-			   "(make it with ../shared/tools/detweights.py %s)\n", det_cfg, det);
+	{
+		CHECK(exists(det_cfg), "%s is absent (make it with bin/sst2 --make-det %s)", det_cfg, det);
+		if (exists(det_cfg))
+			test_det(fixtures, det);
+	}
 	free(det_cfg);
 	test_mini(fixtures);
 	test_pipeline(fixtures);

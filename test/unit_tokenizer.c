@@ -4,8 +4,8 @@
  *	  file, truncation, tokenizer_config options, vocabulary errors, invalid
  *	  UTF-8 and the cost of huge inputs.
  *
- *	  Reads the fixtures from $SST2_FIXTURES (default ../shared/fixtures) and
- *	  exits 77 (skip) when that folder is absent.
+ *	  Reads the test data from $SST2_DATA (default test/data); fails when
+ *	  that folder is absent.
  */
 #include "sst2_core.h"
 
@@ -466,22 +466,22 @@ test_huge(const sst2_tokenizer *tok)
 	free(ids);
 }
 
-/* Run every test group against the fixture vocabulary; exit 77 without fixtures. */
+/* Run every test group against the real vocabulary of the test data. */
 int
 main(void)
 {
-	const char *fixtures = getenv("SST2_FIXTURES");
+	const char *fixtures = getenv("SST2_DATA");
 	char		vocab[1024];
 	struct stat sb;
 	sst2_tokenizer *tok;
 	sst2_error	err;
 
 	if (!fixtures || !*fixtures)
-		fixtures = "../shared/fixtures";
+		fixtures = "test/data";
 	if (stat(fixtures, &sb) != 0 || !S_ISDIR(sb.st_mode))
 	{
-		printf("SKIP: unit_tokenizer needs the test fixtures, skipped because %s is absent\n", fixtures);
-		return 77;
+		printf("FAIL: the test data folder %s is absent\n", fixtures);
+		return 1;
 	}
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/unit_tokenizer.XXXXXX");
 	if (!mkdtemp(tmpdir))

@@ -1,9 +1,9 @@
 /*
  * fuzz_tokenizer.c
  *	  libFuzzer target: sst2_tokenize on arbitrary bytes (valid and invalid
- *	  UTF-8) with the real vocabulary ($SST2_FIXTURES/bert-base-uncased-vocab.txt,
- *	  default ../shared/fixtures from the repository root; a small built-in
- *	  vocabulary when that is absent).
+ *	  UTF-8) with the real vocabulary ($SST2_DATA/bert-base-uncased-vocab.txt,
+ *	  default test/data of the repository; a small built-in vocabulary when
+ *	  that is absent).
  *
  *	  Input: byte 0 picks one of four tokenizer_config.json variants
  *	  (lowercase / strip_accents / tokenize_chinese_chars), byte 1 max_ids
@@ -57,7 +57,7 @@ pre_cb(void *arg, const char *word, size_t wlen, int special)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *fx = getenv("SST2_FIXTURES");
+	const char *fx = getenv("SST2_DATA");
 	char		vocab[PATH_MAX];
 	struct stat st;
 	sst2_error	err;
@@ -67,7 +67,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (fx && *fx)
 		snprintf(vocab, sizeof(vocab), "%s/bert-base-uncased-vocab.txt", fx);
 	else
-		snprintf(vocab, sizeof(vocab), "%s/../shared/fixtures/bert-base-uncased-vocab.txt",
+		snprintf(vocab, sizeof(vocab), "%s/test/data/bert-base-uncased-vocab.txt",
 				 SST2_REPO_ROOT);
 	if (stat(vocab, &st) != 0)
 	{

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the seed corpora of the sst2 fuzz targets into test/fuzz/corpus/<target>/.
 
-Everything is hand-made here (no file of ../shared is copied): short texts for
+Everything is hand-made here (no file of test/data is copied): short texts for
 the tokenizer, small safetensors files, the tiny checkpoint of fuzz_model.c in
 every dtype, config.json and vocab.txt variants.  Deterministic; rerunning it
 rewrites the gen-* seeds and leaves other files (regression seeds) alone.

@@ -6,7 +6,7 @@
 # takes valid UTF-8 as is and rejects other bytes with 22021.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-[ -f "${SST2_TINY_MODEL:-/nonexistent}/model.safetensors" ] || { echo "SKIP: no tiny model (needs ../shared/tools/detweights.py)"; exit 77; }
+[ -f "${SST2_TINY_MODEL:-/nonexistent}/model.safetensors" ] || { echo "FAIL: no tiny model (SST2_TINY_MODEL, made by scripts/test.sh)"; exit 1; }
 MODELS="$SST2_TEST_TMP/bad_models"
 /usr/bin/python3 "$HERE/make_bad_models.py" "$SST2_TINY_MODEL" "$MODELS"
 cp -r "$SST2_TINY_MODEL" "$MODELS/good"; chmod -R a+rX "$MODELS"

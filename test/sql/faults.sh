@@ -8,8 +8,8 @@
 #     long window query within 200 ms;
 #  4. pg_terminate_backend in the middle of a batch.
 set -uo pipefail
-[ -f "${SST2_TINY_MODEL:-/nonexistent}/model.safetensors" ] || { echo "SKIP: no tiny model (needs ../shared/tools/detweights.py)"; exit 77; }
-[ -f "${SST2_MINI_MODEL:-/nonexistent}/model.safetensors" ] || { echo "SKIP: sst2-mini absent (../shared/fixtures)"; exit 77; }
+[ -f "${SST2_TINY_MODEL:-/nonexistent}/model.safetensors" ] || { echo "FAIL: no tiny model (SST2_TINY_MODEL, made by scripts/test.sh)"; exit 1; }
+[ -f "${SST2_MINI_MODEL:-/nonexistent}/model.safetensors" ] || { echo "FAIL: sst2-mini absent (SST2_MINI_MODEL, models/sst2-mini)"; exit 1; }
 T="$SST2_TEST_TMP/faults"; rm -rf "$T"; mkdir -p "$T"
 cp -r "$SST2_TINY_MODEL" "$T/live"; cp -r "$SST2_TINY_MODEL" "$T/live2"
 /usr/bin/python3 - "$SST2_TINY_MODEL/model.safetensors" "$T/flipped.safetensors" <<'PY'

@@ -4,8 +4,8 @@
 # result; 0 failed transactions, and every stored result equal to the serial
 # result for that sentence.  Then the server has not restarted.
 set -euo pipefail
-F=${SST2_FIXTURES:?}
-[ -f "$F/sst2/dev.tsv" ] || { echo "SKIP: $F is absent (SST-2 dev set)"; exit 77; }
+F=${SST2_DATA:?}
+[ -f "$F/sst2/dev.tsv" ] || { echo "FAIL: $F/sst2/dev.tsv is absent (SST-2 dev set)"; exit 1; }
 SECS=${SST2_LOAD_SECONDS:-60}
 DB=sst2_load
 dropdb --if-exists $DB >/dev/null 2>&1; createdb $DB

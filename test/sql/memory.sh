@@ -3,7 +3,7 @@
 # and 20 cancelled aggregates in ONE backend leave its RSS within 5% of the
 # warmed-up figure (sst2-mini model; RSS read by the backend from /proc/self).
 set -euo pipefail
-[ -f "${SST2_MINI_MODEL:-/nonexistent}/model.safetensors" ] || { echo "SKIP: sst2-mini absent (../shared/fixtures)"; exit 77; }
+[ -f "${SST2_MINI_MODEL:-/nonexistent}/model.safetensors" ] || { echo "FAIL: sst2-mini absent (SST2_MINI_MODEL, models/sst2-mini)"; exit 1; }
 N=${SST2_MEMORY_CALLS:-100000}
 dropdb --if-exists sst2_memory >/dev/null; createdb sst2_memory
 # 2,000 distinct texts, cycled: the warm-up sees each once (so the same rows

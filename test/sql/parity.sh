@@ -2,10 +2,12 @@
 # Hugging Face parity through SQL on sst2-mini: every golden tokenization
 # (sst2_tokenize), every dev-set logit within 1e-4 and label identical
 # (sst2_logits, sst2_classify), accuracy 78.67%, pipeline scores within 1e-4.
-# Needs ../shared/fixtures and the test cluster (PGHOST etc.) from scripts/test.sh.
+# Needs test/data (SST2_DATA), models/sst2-mini (SST2_MINI_MODEL) and the test
+# cluster (PGHOST etc.) from scripts/test.sh.
 set -euo pipefail
-F=${SST2_FIXTURES:?}
-[ -f "$F/golden/sst2-mini-dev.jsonl" ] || { echo "SKIP: $F is absent (golden outputs)"; exit 77; }
+F=${SST2_DATA:?}
+MINI=${SST2_MINI_MODEL:?}
+[ -f "$F/golden/sst2-mini-dev.jsonl" ] || { echo "FAIL: $F/golden is absent (golden outputs)"; exit 1; }
 DB=sst2_parity
 dropdb --if-exists "$DB" >/dev/null; createdb "$DB"
 export PGDATABASE=$DB
@@ -13,7 +15,7 @@ export PGDATABASE=$DB
 LOAD="WITH (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')"
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
 CREATE EXTENSION sst2;
-SET sst2.model_path = '$F/sst2-mini';
+SET sst2.model_path = '$MINI';
 CREATE TABLE raw_tok (j text); \copy raw_tok FROM '$F/golden/tokenizer.jsonl' $LOAD
 CREATE TABLE raw_dev (j text); \copy raw_dev FROM '$F/golden/sst2-mini-dev.jsonl' $LOAD
 CREATE TABLE raw_pipe (j text); \copy raw_pipe FROM PROGRAM 'tr -d "\n" < "$F/golden/sst2-mini-pipeline.json"' $LOAD
