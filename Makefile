@@ -13,7 +13,8 @@ DATA = sql/sst2--1.0.sql
 PGFILEDESC = "sst2 - DistilBERT SST-2 sentiment classification"
 
 CORE_OBJS = src/util.o src/config.o src/safetensors.o src/model.o \
-	src/tokenizer.o src/unicode_tables.o src/gemm.o
+	src/tokenizer.o src/unicode_tables.o src/cpu.o src/gemm.o \
+	src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o
 OBJS = $(CORE_OBJS) src/sst2.o src/batch.o src/trigger.o
 
 REGRESS = sst2_basic sst2_batch sst2_schema
@@ -23,9 +24,13 @@ DEP_CFLAGS := $(shell pkg-config --cflags json-c libutf8proc openblas)
 DEP_LIBS := $(shell pkg-config --libs json-c libutf8proc openblas) -lm
 
 PG_CPPFLAGS = -Isrc $(DEP_CFLAGS)
-PG_CFLAGS = -O3 -march=native -fno-math-errno
+# The x86-64 baseline: the package runs on any x86-64 CPU.  The gemm kernel is
+# also built for AVX2 and AVX-512 (gemm_avx2.c, gemm_avx512.c, per-function
+# target attributes) and chosen at run time (cpu.c; SST2_ISA forces one).
+# make SST2_NATIVE=1: everything for this machine's CPU (local experiments).
+PG_CFLAGS = -O3 -fno-math-errno $(if $(SST2_NATIVE),-march=native)
 SHLIB_LINK = $(DEP_LIBS)
-EXTRA_CLEAN = bin test/*.o test/unit_model test/unit_tokenizer test/unit_loader test/tokdump
+EXTRA_CLEAN = bin test/*.o test/unit_model test/unit_tokenizer test/unit_loader test/tokdump test/unit_isa
 
 SST2_FIXTURES ?= ../shared/fixtures
 
@@ -34,7 +39,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # ---- the PostgreSQL-free core: CLI and unit tests (same objects as the extension)
-CORE_TESTS = test/unit_model test/unit_tokenizer test/unit_loader test/tokdump
+CORE_TESTS = test/unit_model test/unit_tokenizer test/unit_loader test/tokdump test/unit_isa
 
 .PHONY: core
 core: bin/sst2 $(CORE_TESTS)
@@ -51,4 +56,7 @@ $(CORE_TESTS): test/%: test/%.o $(CORE_OBJS)
 
 $(OBJS) src/cli.o: src/sst2_core.h
 src/tokenizer.o src/unicode_tables.o test/tokdump.o test/unit_tokenizer.o: src/unicode_tables.h
-src/model.o src/gemm.o: src/gemm.h
+src/model.o src/gemm.o src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: src/gemm.h
+src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: src/gemm_kernel.h
+src/cpu.o src/gemm.o: src/cpu.h
+test/unit_isa.o: src/cpu.h src/gemm.h

@@ -78,6 +78,7 @@ print_info(const sst2_model *m)
 		json_object_array_add(labels, json_object_new_string(c->labels[i]));
 	json_object_object_add(o, "labels", labels);
 	json_object_object_add(o, "dtype", json_object_new_string(sst2_dtype_name(sst2_model_dtype(m))));
+	json_object_object_add(o, "isa", json_object_new_string(sst2_isa_name()));
 	json_object_object_add(o, "bytes_mapped", json_object_new_int64((int64_t) sst2_model_bytes_mapped(m)));
 	json_object_object_add(o, "weights_path", json_object_new_string(sst2_model_weights_path(m)));
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

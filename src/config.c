@@ -214,6 +214,15 @@ sst2_config_load(sst2_config *cfg, const char *path, sst2_error *err)
 	enum json_tokener_error jerr;
 
 	memset(cfg, 0, sizeof(*cfg));
+
+	/*
+	 * The first step of sst2_model_open: fail here, before any kernel runs,
+	 * when SST2_ISA is invalid for this CPU.  (Belongs in sst2_model_open;
+	 * it is here until model.c is split.)
+	 */
+	st = sst2_isa_check(err);
+	if (st != SST2_OK)
+		return st;
 	st = sst2_read_file(path, CFG_MAX_FILE, &text, &len, err);
 	if (st != SST2_OK)
 		return st;

@@ -467,6 +467,7 @@ sst2_model_info(PG_FUNCTION_ARGS)
 	escape_json(&buf, sst2_model_weights_path(m));
 	appendStringInfoString(&buf, ", \"dtype\": ");
 	escape_json(&buf, sst2_dtype_name(sst2_model_dtype(m)));
+	appendStringInfo(&buf, ", \"isa\": \"%s\"", sst2_isa_name());
 	appendStringInfo(&buf,
 					 ", \"dim\": %d, \"layers\": %d, \"heads\": %d, \"hidden_dim\": %d"
 					 ", \"vocab_size\": %d, \"max_position_embeddings\": %d"

@@ -53,6 +53,19 @@ extern void (*sst2_interrupt_hook) (void);
 #define SST2_CHECK_INTERRUPTS() \
 	do { if (sst2_interrupt_hook) sst2_interrupt_hook(); } while (0)
 
+/* ---------------------------------------------------------------- instruction set */
+
+/*
+ * The kernels run with the widest instruction set this CPU has ("avx512",
+ * "avx2" or "generic", the x86-64 baseline) unless the environment variable
+ * SST2_ISA (read once, at first use) forces one (see cpu.c).
+ * sst2_isa_check fails with SST2_ERR_CONFIG when SST2_ISA is not one of
+ * generic, avx2, avx512, auto or names a path this CPU cannot run; loading a
+ * model calls it.  sst2_isa_name names the path in use.
+ */
+sst2_status sst2_isa_check(sst2_error *err);
+const char *sst2_isa_name(void);
+
 /* ---------------------------------------------------------------- config */
 
 #define SST2_MAX_LABELS 1024
