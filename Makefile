@@ -26,16 +26,20 @@ DEP_CFLAGS := $(shell pkg-config --cflags json-c libutf8proc openblas)
 DEP_LIBS := $(shell pkg-config --libs json-c libutf8proc openblas) -lm
 
 PG_CPPFLAGS = -Isrc $(DEP_CFLAGS)
-PG_CFLAGS = -O3 -march=native -fno-math-errno
+# The x86-64 baseline: the package runs on any x86-64 CPU.  The gemm kernel is
+# also built for AVX2 and AVX-512 (gemm_avx2.c, gemm_avx512.c, per-function
+# target attributes) and chosen at run time (cpu.c; SST2_ISA forces one).
+# make SST2_NATIVE=1: everything for this machine's CPU (local experiments).
+PG_CFLAGS = -O3 -fno-math-errno $(if $(SST2_NATIVE),-march=native)
 SHLIB_LINK = $(DEP_LIBS)
-EXTRA_CLEAN = bin test/*.o test/unit_model test/unit_tokenizer test/unit_loader test/unit_trust test/tokdump
+EXTRA_CLEAN = bin test/*.o test/unit_model test/unit_tokenizer test/unit_loader test/unit_trust test/tokdump test/unit_isa
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # ---- the PostgreSQL-free core: CLI and unit tests (same objects as the extension)
-CORE_TESTS = test/unit_model test/unit_tokenizer test/unit_loader test/unit_trust test/tokdump
+CORE_TESTS = test/unit_model test/unit_tokenizer test/unit_loader test/unit_trust test/tokdump test/unit_isa
 
 .PHONY: core
 core: bin/sst2 $(CORE_TESTS)
@@ -58,5 +62,8 @@ src/cli.o src/detgen.o: src/detgen.h
 # the generated weights must round like numpy's: no fused multiply-add
 src/detgen.o: override CFLAGS += -ffp-contract=off
 src/tokenizer.o src/unicode_tables.o test/tokdump.o test/unit_tokenizer.o: src/unicode_tables.h
-src/forward.o src/gemm.o: src/gemm.h
+src/forward.o src/gemm.o src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: src/gemm.h
+src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: src/gemm_kernel.h
+src/cpu.o src/gemm.o src/checkpoint.o: src/cpu.h
+test/unit_isa.o: src/cpu.h src/gemm.h
 src/sst2.o src/pg_model.o src/batch.o src/trigger.o: src/sst2_pg.h

@@ -49,6 +49,13 @@ step unit_tokenizer ./test/unit_tokenizer
 step unit_loader ./test/unit_loader
 step unit_model ./test/unit_model
 step unit_trust ./test/unit_trust
+step unit_isa ./test/unit_isa
+# the model parity checks once per kernel path; a path this CPU lacks skips
+for isa in generic avx2 avx512; do
+	step "unit_model_$isa" bash -c "if missing=\$(./test/unit_isa --lacks $isa); then SST2_ISA=$isa ./test/unit_model; else echo \"SKIP: this CPU lacks \$missing\"; exit 77; fi"
+done
+step isa_select bash test/isa_select.sh
+step isa_baseline bash scripts/check_isa.sh
 DIFF_COUNT=20000; [ "$QUICK" = 1 ] && DIFF_COUNT=3000
 step tokenizer_diff node test/tokenizer_diff.js --count $DIFF_COUNT
 FUZZ_SECONDS=${SST2_FUZZ_SECONDS:-60}; [ "$QUICK" = 1 ] && FUZZ_SECONDS=10

@@ -340,6 +340,10 @@ sst2_model_open(sst2_model **out, const char *dir, const char *cache_dir, sst2_e
 	int			tok_vocab;
 
 	*out = NULL;
+	/* fail here, before any kernel runs, when SST2_ISA is invalid for this CPU */
+	rc = sst2_isa_check(err);
+	if (rc != SST2_OK)
+		return rc;
 	if (cache_dir != NULL && cache_dir[0] == '\0')
 		cache_dir = NULL;		/* "" means no cache, like NULL */
 	if (dir == NULL || dir[0] == '\0')
@@ -556,6 +560,7 @@ sst2_model_info_json(sst2_model *m, bool with_fingerprint)
 	json_object_object_add(o, "path", json_object_new_string(m->dir));
 	json_object_object_add(o, "weights_file", json_object_new_string(sst2_model_weights_path(m)));
 	json_object_object_add(o, "dtype", json_object_new_string(sst2_dtype_name(m->dtype)));
+	json_object_object_add(o, "isa", json_object_new_string(sst2_isa_name()));
 	json_object_object_add(o, "dim", json_object_new_int(c->dim));
 	json_object_object_add(o, "layers", json_object_new_int(c->n_layers));
 	json_object_object_add(o, "heads", json_object_new_int(c->n_heads));

@@ -11,7 +11,9 @@
 # weights_cache  converted weights, shared through a cache file
 # guard       SIGBUS on truncated mappings becomes an error
 # forward     the forward pass
-# gemm        the in-place small-M matrix product
+# cpu         CPU features and SST2_ISA: which kernel path runs
+# gemm        the in-place small-M matrix product, dispatched to gemm_<isa>
 # classify    texts in, logits out (the one batch path)
 SST2_CORE = util config safetensors vocab tokenizer unicode_tables checkpoint \
-	weights_cache guard forward gemm classify
+	weights_cache guard forward cpu gemm gemm_generic gemm_avx2 gemm_avx512 \
+	classify

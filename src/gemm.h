@@ -15,7 +15,19 @@ void		sst2_gemm_nt(float *y, int ldy, const float *x, int ldx,
 						 const float *w, int ldw, const float *b,
 						 int M, int N, int K);
 
-/* Which instruction set sst2_gemm_nt was compiled for: "avx512", "avx2", "c". */
-const char *sst2_gemm_isa(void);
+/*
+ * The same product built for one instruction set each (gemm_kernel.h): only
+ * call one the CPU has (cpu.h: sst2_isa_lacks); sst2_gemm_nt picks the path
+ * sst2_isa_current() names.
+ */
+void		sst2_gemm_nt_generic(float *y, int ldy, const float *x, int ldx,
+								 const float *w, int ldw, const float *b,
+								 int M, int N, int K);
+void		sst2_gemm_nt_avx2(float *y, int ldy, const float *x, int ldx,
+							  const float *w, int ldw, const float *b,
+							  int M, int N, int K);
+void		sst2_gemm_nt_avx512(float *y, int ldy, const float *x, int ldx,
+								const float *w, int ldw, const float *b,
+								int M, int N, int K);
 
 #endif							/* SST2_GEMM_H */

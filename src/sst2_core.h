@@ -57,6 +57,19 @@ extern void (*sst2_interrupt_hook) (void);
 #define SST2_CHECK_INTERRUPTS() \
 	do { if (sst2_interrupt_hook) sst2_interrupt_hook(); } while (0)
 
+/* ---------------------------------------------------------------- instruction set */
+
+/*
+ * The kernels run with the widest instruction set this CPU has ("avx512",
+ * "avx2" or "generic", the x86-64 baseline) unless the environment variable
+ * SST2_ISA (read once, at first use) forces one (see cpu.c).
+ * sst2_isa_check fails with SST2_ERR_CONFIG when SST2_ISA is not one of
+ * generic, avx2, avx512, auto or names a path this CPU cannot run; loading a
+ * model calls it.  sst2_isa_name names the path in use.
+ */
+sst2_status sst2_isa_check(sst2_error *err);
+const char *sst2_isa_name(void);
+
 /* ---------------------------------------------------------------- config */
 
 #define SST2_MAX_LABELS 1024
@@ -178,7 +191,8 @@ sst2_status sst2_model_fingerprint(sst2_model *m, const char **hex, sst2_error *
 /*
  * What the model is, as a JSON object (malloc'd string, UTF-8): path,
  * weights_file, dtype, dim, layers, heads, hidden_dim, vocab_size,
- * max_position_embeddings, activation, labels, bytes_mapped and, when asked,
+ * max_position_embeddings, activation, labels, bytes_mapped, isa (the kernel
+ * path in use) and, when asked,
  * fingerprint.  sst2_model_info() and bin/sst2 --info both print these keys.
  */
 char	   *sst2_model_info_json(sst2_model *m, bool with_fingerprint);

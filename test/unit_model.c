@@ -643,6 +643,16 @@ main(void)
 	if (!mini_dir || !*mini_dir)
 		mini_dir = "models/sst2-mini";
 	openblas_set_num_threads(1);
+	{
+		/* scripts/test.sh runs this once per kernel path, forced by SST2_ISA */
+		const char *isa = getenv("SST2_ISA");
+		sst2_error	err;
+
+		CHECK(sst2_isa_check(&err) == SST2_OK, "%s", err.msg);
+		CHECK(!isa || !*isa || strcmp(isa, "auto") == 0 || strcmp(isa, sst2_isa_name()) == 0,
+			  "SST2_ISA=%s but the path in use is %s", isa, sst2_isa_name());
+		printf("instruction set in use: %s\n", sst2_isa_name());
+	}
 	quick = getenv("SST2_UNIT_QUICK") && strcmp(getenv("SST2_UNIT_QUICK"), "1") == 0;
 	if (quick)
 		printf("SST2_UNIT_QUICK=1: only the first %d rows of each set\n", QUICK_ROWS);
