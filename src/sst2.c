@@ -237,7 +237,7 @@ sst2_get_model(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("sst2.model_path is not set"),
-				 errhint("A superuser can point it at a checkpoint folder: ALTER SYSTEM SET sst2.model_path = '/path/to/distilbert-base-uncased-finetuned-sst-2-english'; SELECT pg_reload_conf();")));
+				 errhint("A superuser can point it at a checkpoint folder: LOAD 'sst2'; ALTER SYSTEM SET sst2.model_path = '/path/to/distilbert-base-uncased-finetuned-sst-2-english'; SELECT pg_reload_conf();")));
 
 	cache_dir = sst2_effective_cache_dir();
 	if (loaded_model != NULL &&
