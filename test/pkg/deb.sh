@@ -37,8 +37,13 @@ trap cleanup EXIT
 # 1. A copy of the tree as git sees it (tracked and new files, no build output).
 W=$SST2_WORK/debpkg   # (start_cluster deb uses $SST2_WORK/deb)
 rm -rf "$W"; mkdir -p "$W/src"
-(cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^test/oracle/node_modules/' |
-	tar --null -T - -cf -) | tar -C "$W/src" -xf -
+if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+	(cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^test/oracle/node_modules/' |
+		tar --null -T - -cf -) | tar -C "$W/src" -xf -
+else	# not a git checkout (a release tarball): copy all and clean
+	tar -C "$ROOT" --exclude=./test/oracle/node_modules -cf - . | tar -C "$W/src" -xf -
+	make -C "$W/src" -s clean >/dev/null
+fi
 
 # 2. README.md's block, verbatim; "sudo" is a pass-through (we are root).
 sudo() { while [[ ${1:-} == -* ]]; do case $1 in -u) shift 2 ;; *) shift ;; esac; done; "$@"; }
