@@ -81,6 +81,11 @@ for t in test/sql/*.sh; do
 	step "sql_$(basename "$t" .sh)" bash "$t"
 done
 
+# ---- packaging: versions agree, download_model.sh (file:// mirror), the .deb (last: it reinstalls)
+step deb_version bash test/pkg/version.sh
+step download_model bash test/pkg/download.sh
+step deb bash test/pkg/deb.sh
+
 echo
 [ -n "$FAILURES" ] && echo "failed:$FAILURES"
 echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
