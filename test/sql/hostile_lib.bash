@@ -52,6 +52,9 @@ no_crash() { # WHAT
 	check "$1: no backend crash in the server log" "$log" ""
 }
 
+# Run a command as the server's OS user (postgres when we are root).
+as_server_user() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
 # kB of a /proc/PID/status field (VmRSS, VmHWM, ...) of a backend.
 vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
