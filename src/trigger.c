@@ -47,10 +47,31 @@ tag_column(Relation rel, const char *name, const Oid *types, int ntypes,
 	return 0;					/* not reached */
 }
 
-/* The score as a datum of the score column's type. */
+/*
+ * The label as a datum of the label column: text, or varchar coerced to the
+ * column's length as an INSERT would (ERROR 22001 when it does not fit).
+ */
 static Datum
-score_datum(float4 score, Oid typid)
+label_datum(const char *label, Oid typid, int32 typmod)
 {
+	Datum		d = CStringGetTextDatum(label);
+
+	if (typid == VARCHAROID && typmod >= 0)
+		d = DirectFunctionCall3(varchar, d, Int32GetDatum(typmod),
+								BoolGetDatum(false));
+	return d;
+}
+
+/*
+ * The score as a datum of the score column's type; a numeric(p,s) column
+ * gets the value rounded to its scale as an INSERT would (ERROR 22003 when it
+ * does not fit).
+ */
+static Datum
+score_datum(float4 score, Oid typid, int32 typmod)
+{
+	Datum		d;
+
 	switch (typid)
 	{
 		case FLOAT4OID:
@@ -58,7 +79,10 @@ score_datum(float4 score, Oid typid)
 		case FLOAT8OID:
 			return Float8GetDatum((float8) score);
 		default:
-			return DirectFunctionCall1(float4_numeric, Float4GetDatum(score));
+			d = DirectFunctionCall1(float4_numeric, Float4GetDatum(score));
+			if (typmod >= 0)
+				d = DirectFunctionCall2(numeric, d, Int32GetDatum(typmod));
+			return d;
 	}
 }
 
@@ -152,9 +176,12 @@ sst2_tag(PG_FUNCTION_ARGS)
 		sst2_classify_texts(h, &t, 1, logits);
 		top = sst2_top_label(logits, h->n_labels, &score);
 		nulls[0] = nulls[1] = false;
-		values[0] = CStringGetTextDatum(h->labels[top]);
+		values[0] = label_datum(h->labels[top],
+								SPI_gettypeid(tupdesc, label_col),
+								TupleDescAttr(tupdesc, label_col - 1)->atttypmod);
 		if (score_col)
-			values[1] = score_datum(score, SPI_gettypeid(tupdesc, score_col));
+			values[1] = score_datum(score, SPI_gettypeid(tupdesc, score_col),
+									TupleDescAttr(tupdesc, score_col - 1)->atttypmod);
 	}
 	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, tupdesc, ncols,
 													 cols, values, nulls));
