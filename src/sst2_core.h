@@ -140,6 +140,31 @@ int			sst2_tokenizer_vocab_size(const sst2_tokenizer *tok);
 int			sst2_tokenize(const sst2_tokenizer *tok, const char *text, size_t len,
 						  int32_t *ids, int max_ids);
 
+/*
+ * A word of the BERT pre-tokenizer (whitespace and punctuation split; a
+ * special token matched in the text is a word of its own) as the model reads
+ * it: its bytes [start, end) in the input text, and the ids it produced,
+ * ids[first_id .. first_id + n_ids) of sst2_tokenize's output ([CLS] is id 0).
+ */
+typedef struct sst2_word
+{
+	size_t		start;
+	size_t		end;
+	int			first_id;
+	int			n_ids;
+} sst2_word;
+
+/*
+ * sst2_tokenize, and also the words behind the ids kept (a word cut by
+ * truncation keeps only its kept pieces; words with no kept piece are not
+ * listed).  words needs room for max_ids - 2 entries; *n_words is set.  The
+ * spans are Hugging Face's offsets: a word runs from the first to the last
+ * input character that made one of its normalized characters.
+ */
+int			sst2_tokenize_words(const sst2_tokenizer *tok, const char *text, size_t len,
+								int32_t *ids, int max_ids, sst2_word *words,
+								int *n_words);
+
 /* ---------------------------------------------------------------- model */
 
 typedef enum sst2_dtype

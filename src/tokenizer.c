@@ -50,6 +50,13 @@ typedef struct tk_state
 	int			n;				/* pieces written */
 	int			limit;			/* pieces wanted */
 	bool		done;			/* limit reached: stop */
+	/* word spans (sst2_tokenize_words): NULL when not wanted */
+	sst2_word  *words;
+	int			nw;
+	size_t		cs,
+				ce;				/* byte span in the input of the code point being processed */
+	size_t		ws,
+				we;				/* byte span of the current word */
 	/* debugging mode: words go to cb instead of WordPiece */
 	void		(*cb) (void *arg, const char *word, size_t wlen, int special);
 	void	   *cb_arg;
@@ -60,6 +67,13 @@ typedef struct tk_state
 	/* combining marks awaiting canonical reordering (strip mode) */
 	int			rn;
 	uint32_t	rbuf[REORDER_MAX];
+	bool		rmn[REORDER_MAX];	/* rbuf[i] is a nonspacing mark (to drop) */
+	bool		rins[REORDER_MAX];	/* rbuf[i] is not the first of its decomposition */
+	int			nq;				/* input spans of the marks that were first of theirs, */
+	size_t		qstart[REORDER_MAX];	/* in input order */
+	size_t		qend[REORDER_MAX];
+	size_t		lstart,
+				lend;			/* span of the run's first mark's source char */
 	char		word[WORD_BYTES];
 } tk_state;
 
@@ -119,18 +133,40 @@ wordpiece(tk_state *st)
 		push_id(st, pieces[i]);
 }
 
+/*
+ * When word spans are wanted: the pieces pushed since n0 (if any) came from
+ * one word, whose bytes in the input are [start, end).
+ */
+static inline void
+record_word(tk_state *st, int n0, size_t start, size_t end)
+{
+	if (st->words && st->n > n0)
+	{
+		sst2_word  *w = &st->words[st->nw++];
+
+		w->start = start;
+		w->end = end;
+		w->first_id = n0 + 1;	/* after [CLS] */
+		w->n_ids = st->n - n0;
+	}
+}
+
 /* End the current word (if any): WordPiece it, or hand it to the callback. */
 static inline void
 end_word(tk_state *st)
 {
+	int			n0;
+
 	if (st->wchars == 0)
 		return;
+	n0 = st->n;
 	if (st->cb)
 		st->cb(st->cb_arg, st->word, st->wbytes, st->woverflow ? -2 : -1);
 	else if (st->woverflow)
 		push_id(st, st->tok->unk_id);
 	else
 		wordpiece(st);
+	record_word(st, n0, st->ws, st->we);
 	st->wchars = 0;
 	st->wbytes = 0;
 	st->woverflow = false;
@@ -142,15 +178,30 @@ word_append(tk_state *st, uint32_t c)
 {
 	char	   *p;
 
+	if (st->wchars == 0 && !st->woverflow)
+	{
+		st->ws = st->cs;
+		st->we = st->ce;
+	}
+	else
+	{
+		if (st->cs < st->ws)
+			st->ws = st->cs;
+		if (st->ce > st->we)
+			st->we = st->ce;
+	}
 	if (st->woverflow)
 		return;
 	if (st->wchars == MAX_WORD_CHARS)
 	{
 		st->woverflow = true;
 		/* the word will be one [UNK]: if that is the last piece wanted, stop */
-		if (!st->cb && st->n == st->limit - 1)
+		if (!st->cb && !st->words && st->n == st->limit - 1)
 		{
+			int			n0 = st->n;
+
 			push_id(st, st->tok->unk_id);
+			record_word(st, n0, st->ws, st->we);
 			st->wchars = 0;
 			st->wbytes = 0;
 			st->woverflow = false;
@@ -274,12 +325,21 @@ lower_char(tk_state *st, uint32_t c, unsigned f)
 	}
 }
 
-/* Send the buffered combining marks on, in canonical order (stable by ccc). */
+/*
+ * Send the buffered combining marks on, in canonical order (stable by ccc),
+ * dropping the nonspacing ones.  Spans follow Hugging Face's alignments
+ * through NFD: in sorted order, a mark that was the first code point of its
+ * decomposition takes the next input span of the run (in input order), one
+ * that was not (an insertion) repeats the span taken last.
+ */
 static void
 flush_marks(tk_state *st)
 {
 	uint8_t		ccc[REORDER_MAX];
 	int			n = st->rn;
+	int			q = 0;
+	size_t		cs = st->cs,
+				ce = st->ce;
 
 	if (n == 0)
 		return;
@@ -288,41 +348,95 @@ flush_marks(tk_state *st)
 	for (int i = 1; i < n; i++)
 	{
 		uint32_t	c = st->rbuf[i];
+		bool		mn = st->rmn[i],
+					ins = st->rins[i];
 		uint8_t		k = ccc[i];
 		int			j = i - 1;
 
 		while (j >= 0 && ccc[j] > k)
 		{
 			st->rbuf[j + 1] = st->rbuf[j];
+			st->rmn[j + 1] = st->rmn[j];
+			st->rins[j + 1] = st->rins[j];
 			ccc[j + 1] = ccc[j];
 			j--;
 		}
 		st->rbuf[j + 1] = c;
+		st->rmn[j + 1] = mn;
+		st->rins[j + 1] = ins;
 		ccc[j + 1] = k;
 	}
 	st->rn = 0;
+	st->cs = st->lstart;
+	st->ce = st->lend;
 	for (int i = 0; i < n; i++)
-		lower_char(st, st->rbuf[i], uc_flags(st->rbuf[i]));
+	{
+		if (!st->rins[i] && q < st->nq)
+		{
+			st->cs = st->qstart[q];
+			st->ce = st->qend[q];
+			q++;
+		}
+		if (!st->rmn[i])
+			lower_char(st, st->rbuf[i], uc_flags(st->rbuf[i]));
+	}
+	st->nq = 0;
+	st->cs = cs;
+	st->ce = ce;
 }
 
 /*
- * One code point of a canonical decomposition, in strip_accents mode: marks
- * with a nonzero combining class wait in rbuf for canonical reordering, any
- * other code point (a starter) ends the run; nonspacing marks are dropped
- * then, which keeps a dropped starter between two runs a barrier to
- * reordering, as in Hugging Face (NFD of the whole text, then the filter).
+ * One code point of a canonical decomposition, in strip_accents mode (ins:
+ * not the first code point of its decomposition): marks with a nonzero
+ * combining class wait in rbuf for canonical reordering (the nonspacing ones
+ * too, for the spans: see flush_marks), any other code point (a starter)
+ * ends the run; nonspacing marks are dropped then, which keeps a dropped
+ * starter between two runs a barrier to reordering, as in Hugging Face (NFD
+ * of the whole text, then the filter).
  */
 static inline void
-strip_char(tk_state *st, uint32_t d, unsigned f)
+strip_char(tk_state *st, uint32_t d, unsigned f, bool ins)
 {
 	if (f & SST2_UC_CCC)
 	{
-		if (f & SST2_UC_MN)
-			return;
-		/* a run this long is inside a word of > 100 chars: order is moot */
 		if (st->rn == REORDER_MAX)
-			flush_marks(st);
-		st->rbuf[st->rn++] = d;
+		{
+			/*
+			 * A run this long: first make room by forgetting the nonspacing
+			 * marks (the kept marks' order is unchanged; only spans in such a
+			 * run may differ); a buffer full of kept marks is inside a word
+			 * of > 100 chars, where order is moot.
+			 */
+			int			k = 0;
+
+			for (int i = 0; i < st->rn; i++)
+				if (!st->rmn[i])
+				{
+					st->rbuf[k] = st->rbuf[i];
+					st->rmn[k] = false;
+					st->rins[k] = true;
+					k++;
+				}
+			st->rn = k;
+			if (st->rn == REORDER_MAX)
+				flush_marks(st);
+		}
+		if (st->rn == 0)
+		{
+			st->nq = 0;
+			st->lstart = st->cs;
+			st->lend = st->ce;
+		}
+		if (!ins && st->nq < REORDER_MAX)
+		{
+			st->qstart[st->nq] = st->cs;
+			st->qend[st->nq] = st->ce;
+			st->nq++;
+		}
+		st->rbuf[st->rn] = d;
+		st->rmn[st->rn] = (f & SST2_UC_MN) != 0;
+		st->rins[st->rn] = ins;
+		st->rn++;
 		return;
 	}
 	if (st->rn)
@@ -342,7 +456,7 @@ normalize_char(tk_state *st, uint32_t c, unsigned f)
 		return;
 	}
 	if (!(f & SST2_UC_NFD))
-		strip_char(st, c, f);
+		strip_char(st, c, f, false);
 	else
 	{
 		/* full canonical decomposition (Hangul too), at most 4 code points */
@@ -351,7 +465,7 @@ normalize_char(tk_state *st, uint32_t c, unsigned f)
 													 UTF8PROC_DECOMPOSE, NULL);
 
 		for (utf8proc_ssize_t i = 0; i < n && i < 8; i++)
-			strip_char(st, (uint32_t) d[i], uc_flags((uint32_t) d[i]));
+			strip_char(st, (uint32_t) d[i], uc_flags((uint32_t) d[i]), i > 0);
 	}
 }
 
@@ -458,6 +572,8 @@ run_pipeline(tk_state *st, const char *text, size_t len)
 				flush_marks(st);
 			if (tok->opt.lowercase && c - 'A' < 26)
 				c += 32;
+			st->cs = (size_t) (p - (const unsigned char *) text);
+			st->ce = st->cs + 1;
 			word_append(st, c);
 			p++;
 			continue;
@@ -482,12 +598,20 @@ run_pipeline(tk_state *st, const char *text, size_t len)
 				if (st->cb)
 					st->cb(st->cb_arg, NULL, 0, tok->special[k].id);
 				else
+				{
+					int			n0 = st->n;
+					size_t		at = (size_t) (p - (const unsigned char *) text);
+
 					push_id(st, tok->special[k].id);
+					record_word(st, n0, at, at + tok->special[k].len);
+				}
 				p += tok->special[k].len;
 				continue;
 			}
 		}
+		st->cs = (size_t) (p - (const unsigned char *) text);
 		p += utf8_decode(p, end, &c);
+		st->ce = (size_t) (p - (const unsigned char *) text);
 		f = uc_flags(c);
 		if (f & SST2_UC_REMOVE)
 			continue;			/* includes U+0000 and U+FFFD */
@@ -511,6 +635,37 @@ run_pipeline(tk_state *st, const char *text, size_t len)
 		boundary(st);
 }
 
+/* Start a call's state: no pieces yet, room for limit pieces at ids. */
+static void
+tk_init(tk_state *st, const sst2_tokenizer *tok, int32_t *ids, int limit)
+{
+	memset(st, 0, offsetof(tk_state, rbuf));
+	st->tok = tok;
+	st->ids = ids;
+	st->limit = limit;
+	st->done = limit == 0;
+}
+
+/* [CLS] pieces [SEP] into ids (see sst2_tokenize), word spans into words when not NULL. */
+static int
+tokenize_into(const sst2_tokenizer *tok, const char *text, size_t len,
+			  int32_t *ids, int max_ids, sst2_word *words, int *n_words)
+{
+	tk_state	st;
+
+	if (max_ids < 2)
+		return -1;
+	tk_init(&st, tok, ids + 1, max_ids - 2);
+	st.words = words;
+	ids[0] = tok->cls_id;
+	if (text && len > 0)
+		run_pipeline(&st, text, len);
+	ids[st.n + 1] = tok->sep_id;
+	if (n_words)
+		*n_words = st.nw;
+	return st.n + 2;
+}
+
 /*
  * Tokenize text into [CLS] pieces [SEP], keeping at most max_ids - 2 pieces;
  * see sst2_core.h.
@@ -519,26 +674,15 @@ int
 sst2_tokenize(const sst2_tokenizer *tok, const char *text, size_t len,
 			  int32_t *ids, int max_ids)
 {
-	tk_state	st;
+	return tokenize_into(tok, text, len, ids, max_ids, NULL, NULL);
+}
 
-	if (max_ids < 2)
-		return -1;
-	st.tok = tok;
-	st.ids = ids + 1;
-	st.n = 0;
-	st.limit = max_ids - 2;
-	st.done = st.limit == 0;
-	st.cb = NULL;
-	st.cb_arg = NULL;
-	st.wchars = 0;
-	st.wbytes = 0;
-	st.woverflow = false;
-	st.rn = 0;
-	ids[0] = tok->cls_id;
-	if (text && len > 0)
-		run_pipeline(&st, text, len);
-	ids[st.n + 1] = tok->sep_id;
-	return st.n + 2;
+/* sst2_tokenize, plus the pre-tokenizer's words behind the pieces; see sst2_core.h. */
+int
+sst2_tokenize_words(const sst2_tokenizer *tok, const char *text, size_t len,
+					int32_t *ids, int max_ids, sst2_word *words, int *n_words)
+{
+	return tokenize_into(tok, text, len, ids, max_ids, words, n_words);
 }
 
 /* Debugging entry point: words of the pre-tokenizer (see unicode_tables.h). */
@@ -551,16 +695,8 @@ sst2_tokenizer_pretokenize(const sst2_tokenizer *tok, const char *text,
 {
 	tk_state	st;
 
-	st.tok = tok;
-	st.ids = NULL;
-	st.n = 0;
-	st.limit = 1;
-	st.done = false;
+	tk_init(&st, tok, NULL, 1);
 	st.cb = cb;
 	st.cb_arg = arg;
-	st.wchars = 0;
-	st.wbytes = 0;
-	st.woverflow = false;
-	st.rn = 0;
 	run_pipeline(&st, text, len);
 }

@@ -10,6 +10,8 @@
  *	    --pretok     print the pre-tokenized words instead (JSON array; a
  *	                 special token is its id, a word of more than 100 chars is
  *	                 ["long", first 100 chars])
+ *	    --words      print {"ids": [...], "words": [[start, end, first_id, n_ids], ...]}
+ *	                 (sst2_tokenize_words: byte spans in the input, id ranges)
  *	    --tsv        input is a TSV file with a header line, text in column 1
  *	    --bench N    tokenize all input N times and print texts/s on stderr
  */
@@ -112,6 +114,8 @@ main(int argc, char **argv)
 {
 	const char *pos[3] = {NULL, NULL, NULL};
 	int			npos = 0;
+	bool		words = false;
+	sst2_word  *w;
 	bool		pretok = false,
 				tsv = false;
 	int			bench = 0;
@@ -132,6 +136,8 @@ main(int argc, char **argv)
 	{
 		if (strcmp(argv[i], "--pretok") == 0)
 			pretok = true;
+		else if (strcmp(argv[i], "--words") == 0)
+			words = true;
 		else if (strcmp(argv[i], "--tsv") == 0)
 			tsv = true;
 		else if (strcmp(argv[i], "--bench") == 0 && i + 1 < argc)
@@ -140,13 +146,13 @@ main(int argc, char **argv)
 			pos[npos++] = argv[i];
 		else
 		{
-			fprintf(stderr, "usage: tokdump [--pretok] [--tsv] [--bench N] VOCAB [TOKENIZER_CONFIG|-] [MAX_IDS]\n");
+			fprintf(stderr, "usage: tokdump [--pretok|--words] [--tsv] [--bench N] VOCAB [TOKENIZER_CONFIG|-] [MAX_IDS]\n");
 			return 2;
 		}
 	}
 	if (npos < 1)
 	{
-		fprintf(stderr, "usage: tokdump [--pretok] [--tsv] [--bench N] VOCAB [TOKENIZER_CONFIG|-] [MAX_IDS]\n");
+		fprintf(stderr, "usage: tokdump [--pretok|--words] [--tsv] [--bench N] VOCAB [TOKENIZER_CONFIG|-] [MAX_IDS]\n");
 		return 2;
 	}
 	if (npos >= 3)
@@ -159,6 +165,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	ids = malloc(sizeof(int32_t) * (size_t) (max_ids > 2 ? max_ids : 2));
+	/* untouched pages cost nothing: room for max_ids words */
+	w = words ? malloc(sizeof(sst2_word) * (size_t) (max_ids > 2 ? max_ids : 2)) : NULL;
 
 	while ((n = getline(&line, &cap, stdin)) >= 0)
 	{
@@ -196,6 +204,20 @@ main(int argc, char **argv)
 			sst2_tokenizer_pretokenize(tok, text, tlen, print_word, &po);
 			puts("]");
 		}
+		else if (words)
+		{
+			int			nw = 0;
+			int			k = sst2_tokenize_words(tok, text, tlen, ids, max_ids, w, &nw);
+
+			printf("{\"ids\": [");
+			for (int i = 0; i < k; i++)
+				printf(i ? ",%d" : "%d", ids[i]);
+			printf("], \"words\": [");
+			for (int i = 0; i < nw; i++)
+				printf("%s[%zu,%zu,%d,%d]", i ? "," : "", w[i].start, w[i].end,
+					   w[i].first_id, w[i].n_ids);
+			puts("]}");
+		}
 		else
 		{
 			int			k = sst2_tokenize(tok, text, tlen, ids, max_ids);
@@ -230,6 +252,7 @@ main(int argc, char **argv)
 	}
 	free(line);
 	free(ids);
+	free(w);
 	sst2_tokenizer_free(tok);
 	return 0;
 }

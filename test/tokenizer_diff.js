@@ -268,7 +268,66 @@ async function randomMode()
 				mismatch(name, v.texts[i], exp[i], got[i]);
 		}
 	}
+	await wordSpans(texts.filter((_, i) => i % 4 === 0), dflt);
 	console.log(`tokenizer_diff: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/*
+ * Words behind the ids (sst2_tokenize_words, tokdump --words) against the
+ * oracle's word ids and offsets: for each word, its first piece, its number
+ * of pieces and its span in code points (the whole word's span, also when
+ * truncation keeps only some of its pieces).  Each text untruncated and cut
+ * to 8 ids.
+ */
+async function wordSpans(texts, cfg)
+{
+	const full = oracleFor(cfg, 0);
+	const cfgPath = writeConfig(cfg);
+	for (const trunc of [0, 8])
+	{
+		const got = runTokdump(texts, cfgPath, trunc, ['--words']);
+		for (let i = 0; i < texts.length; i++)
+		{
+			const e = await full.encode(texts[i]);
+			const wids = e.getWordIds(), offs = e.getOffsets();
+			const keep = trunc ? trunc - 2 : wids.length;	/* pieces kept, after [CLS] */
+			const exp = [];
+			for (let k = 1; k < wids.length && k <= keep; k++)
+			{
+				if (wids[k] === null || wids[k] === undefined)
+					continue;
+				const last = exp[exp.length - 1];
+				if (last && last.w === wids[k])
+					last.n++;
+				else
+					exp.push({ w: wids[k], first: k, n: 1 });
+			}
+			for (const x of exp)
+			{
+				let end = x.first;
+				while (end + 1 < wids.length && wids[end + 1] === x.w)
+					end++;
+				x.span = [offs[x.first][0], offs[end][1]];
+				delete x.w;
+			}
+			/* byte offsets of the text's UTF-8 -> code point offsets */
+			const b2c = new Map();
+			let b = 0, c = 0;
+			for (const ch of texts[i])
+			{
+				b2c.set(b, c);
+				b += Buffer.byteLength(ch);
+				c++;
+			}
+			b2c.set(b, c);
+			const mine = got[i].words.map(([s, en, first, n]) => ({ first, n, span: [b2c.get(s), b2c.get(en)] }));
+			const name = `words max_ids=${trunc || 'none'}`;
+			if (JSON.stringify(exp) === JSON.stringify(mine))
+				passed++;
+			else
+				mismatch(name, texts[i], exp, mine);
+		}
+	}
 }
 
 /* ---- exhaustive mode */
