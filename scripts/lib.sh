@@ -84,6 +84,7 @@ det_model() { # NAME [--dim N --layers N --heads N --hidden N]
 }
 
 # Start a throwaway cluster in $SST2_WORK/NAME; sets PGHOST, PGPORT, PGUSER, PGDATABASE.
+# SST2_PRELOAD=1 adds shared_preload_libraries = 'sst2'.
 start_cluster() { # NAME MODEL_PATH
 	local name=$1 model=$2
 	local dir="$SST2_WORK/$name"
@@ -101,6 +102,8 @@ synchronous_commit = off
 full_page_writes = off
 sst2.model_path = '$model'
 EOC
+	# SST2_PRELOAD=1: the library loaded by the postmaster (statistics, model at start)
+	[ "${SST2_PRELOAD:-0}" = 1 ] && echo "shared_preload_libraries = 'sst2'" >>"$dir/data/postgresql.conf"
 	as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
 	export PGHOST="$dir/run" PGPORT="$SST2_PGPORT" PGDATABASE=postgres
 	if [ "$(id -u)" = 0 ]; then export PGUSER=postgres; else export PGUSER=$(id -un); fi

@@ -79,3 +79,27 @@ CREATE FUNCTION sst2_tag() RETURNS trigger
 
 COMMENT ON FUNCTION sst2_tag() IS
 	'BEFORE INSERT OR UPDATE row trigger: sets a label (and score) column from a text column';
+
+-- Every label's score, and which words decided a text's label.
+
+CREATE FUNCTION sst2_scores(text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'sst2_scores'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000;
+
+COMMENT ON FUNCTION sst2_scores(text) IS
+	'every label of the model with its softmax probability, as {"LABEL": p, ...}';
+
+CREATE FUNCTION sst2_scores_batch(text[]) RETURNS jsonb[]
+	AS 'MODULE_PATHNAME', 'sst2_scores_batch'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000;
+
+COMMENT ON FUNCTION sst2_scores_batch(text[]) IS
+	'sst2_scores of every element, in order (NULL gives NULL), in batches of sst2.batch_size';
+
+CREATE FUNCTION sst2_explain(text, OUT ord int, OUT word text, OUT attribution real)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'sst2_explain_sql'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 1000000 ROWS 20;
+
+COMMENT ON FUNCTION sst2_explain(text) IS
+	'occlusion attribution of each word the model read: p(top label) minus p(top label) without the word';

@@ -233,3 +233,25 @@ sst2_top_label(const float *logits, int n_labels, float *score)
 		*score = (float) (1.0 / sum);
 	return best;
 }
+
+/*
+ * Softmax of n_labels logits into probs, in double with the maximum
+ * subtracted (the same arithmetic as sst2_top_label's score).
+ */
+void
+sst2_softmax(const float *logits, int n_labels, double *probs)
+{
+	int			best = 0;
+	double		sum = 0.0;
+
+	for (int i = 1; i < n_labels; i++)
+		if (logits[i] > logits[best])
+			best = i;
+	for (int i = 0; i < n_labels; i++)
+	{
+		probs[i] = exp((double) logits[i] - (double) logits[best]);
+		sum += probs[i];
+	}
+	for (int i = 0; i < n_labels; i++)
+		probs[i] /= sum;
+}

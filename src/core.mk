@@ -14,6 +14,7 @@
 # cpu         CPU features and SST2_ISA: which kernel path runs
 # gemm        the in-place small-M matrix product, dispatched to gemm_<isa>
 # classify    texts in, logits out (the one batch path)
+# explain     occlusion attributions of a text's words, one batch
 SST2_CORE = util config safetensors vocab tokenizer unicode_tables checkpoint \
 	weights_cache guard forward cpu gemm gemm_generic gemm_avx2 gemm_avx512 \
-	classify
+	classify explain

@@ -175,8 +175,8 @@ sst2_effective_max_length(const Sst2Model *h)
  * SQL_ASCII database the bytes must already be valid UTF-8).  *len is set;
  * the result is palloc'd unless it is the value's own data.
  */
-static const char *
-text_utf8(text *t, int *len)
+const char *
+sst2_text_utf8(text *t, int *len)
 {
 	const char *s = VARDATA_ANY(t);
 	char	   *utf8;
@@ -193,7 +193,7 @@ int
 sst2_tokenize_text(const Sst2Model *h, text *t, int32 *ids, int max_ids)
 {
 	int			len;
-	const char *utf8 = text_utf8(t, &len);
+	const char *utf8 = sst2_text_utf8(t, &len);
 
 	return sst2_tokenize(sst2_model_tokenizer(h->core), utf8, len, ids, max_ids);
 }
@@ -218,7 +218,7 @@ sst2_classify_texts(Sst2Model *h, text **texts, int n, float *logits)
 		for (int i = 0; i < count; i++)
 		{
 			int			len;
-			const char *utf8 = text_utf8(texts[first + i], &len);
+			const char *utf8 = sst2_text_utf8(texts[first + i], &len);
 
 			if (sst2_batch_add(h->batch, utf8, len) < 0)
 				ereport(ERROR,

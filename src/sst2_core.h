@@ -250,6 +250,9 @@ void		sst2_model_trim(sst2_model *m, size_t keep_bytes);
 /* Index of the largest logit and its softmax probability (the pipeline's score). */
 int			sst2_top_label(const float *logits, int n_labels, float *score);
 
+/* Softmax of n_labels logits into probs[n_labels] (double, max subtracted). */
+void		sst2_softmax(const float *logits, int n_labels, double *probs);
+
 /* Number of OpenBLAS threads used by this process's forward passes. */
 void		sst2_set_threads(int n);
 
@@ -281,5 +284,23 @@ const int32_t *sst2_batch_ids(const sst2_batch *b, int i, int *n);
 sst2_status sst2_batch_run(sst2_batch *b, sst2_error *err);
 /* Text i's n_labels logits (valid after sst2_batch_run). */
 const float *sst2_batch_logits(const sst2_batch *b, int i);
+
+/* ---------------------------------------------------------------- explain */
+
+/*
+ * Occlusion attributions of text's words (explain.c).  L is the top label of
+ * the whole text (cut to max_ids ids, capped at max_position_embeddings) and
+ * p(L) its softmax probability; for each word the model read (see
+ * sst2_tokenize_words), attr[w] = p(L | text) - p(L | text with all of the
+ * word's pieces removed, [CLS]/[SEP] and every other piece kept).  The n+1
+ * sequences run through b as one batch (split only by memory_limit).
+ * Buffers are the caller's (so an interrupt leaks nothing): ids and scratch
+ * hold max_ids ids, words and attr max_ids entries.  Sets *n_words, *label
+ * (L) and *p_label (p(L | text)).
+ */
+sst2_status sst2_explain(sst2_model *m, sst2_batch *b, const char *text, size_t len,
+						 int max_ids, size_t memory_limit, int32_t *ids,
+						 int32_t *scratch, sst2_word *words, double *attr,
+						 int *n_words, int *label, double *p_label, sst2_error *err);
 
 #endif							/* SST2_CORE_H */

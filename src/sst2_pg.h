@@ -52,6 +52,9 @@ extern void sst2_report(const sst2_error *err) pg_attribute_noreturn();
 /* sst2.max_length capped at the model's max_position_embeddings. */
 extern int	sst2_effective_max_length(const Sst2Model *h);
 
+/* A text value's bytes in UTF-8 (*len set; palloc'd unless the value's own data). */
+extern const char *sst2_text_utf8(text *t, int *len);
+
 /* Tokenize one text value (database encoding) into at most max_ids ids. */
 extern int	sst2_tokenize_text(const Sst2Model *h, text *t, int32 *ids, int max_ids);
 
