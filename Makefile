@@ -18,7 +18,7 @@ PGFILEDESC = "sst2 - DistilBERT SST-2 sentiment classification"
 include src/core.mk
 CORE_OBJS = $(SST2_CORE:%=src/%.o)
 OBJS = $(CORE_OBJS) src/sst2.o src/pg_model.o src/batch.o src/trigger.o \
-	src/scores.o src/explain_pg.o
+	src/scores.o src/explain_pg.o src/stats.o
 
 REGRESS = sst2_basic sst2_batch sst2_schema sst2_explain
 REGRESS_OPTS = --inputdir=. --load-extension=sst2
@@ -67,4 +67,4 @@ src/forward.o src/gemm.o src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: s
 src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: src/gemm_kernel.h
 src/cpu.o src/gemm.o src/checkpoint.o: src/cpu.h
 test/unit_isa.o: src/cpu.h src/gemm.h
-src/sst2.o src/pg_model.o src/batch.o src/trigger.o src/scores.o src/explain_pg.o: src/sst2_pg.h
+src/sst2.o src/pg_model.o src/batch.o src/trigger.o src/scores.o src/explain_pg.o src/stats.o: src/sst2_pg.h

@@ -103,3 +103,27 @@ CREATE FUNCTION sst2_explain(text, OUT ord int, OUT word text, OUT attribution r
 
 COMMENT ON FUNCTION sst2_explain(text) IS
 	'occlusion attribution of each word the model read: p(top label) minus p(top label) without the word';
+
+-- Usage statistics (shared_preload_libraries = 'sst2'; otherwise an ERROR says so).
+
+CREATE FUNCTION sst2_stats(OUT texts bigint, OUT tokens bigint, OUT truncated bigint,
+						   OUT batches bigint, OUT forward_passes bigint,
+						   OUT tokenizer_ms float8, OUT model_ms float8,
+						   OUT stats_reset timestamptz)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'sst2_stats'
+	LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE VIEW sst2_stats AS SELECT * FROM sst2_stats();
+
+COMMENT ON VIEW sst2_stats IS
+	'server-wide sst2 work since the last sst2_stats_reset(): texts classified, tokens, texts truncated by sst2.max_length, batches, forward passes, time in the tokenizer and the model';
+
+CREATE FUNCTION sst2_stats_reset() RETURNS void
+	AS 'MODULE_PATHNAME', 'sst2_stats_reset'
+	LANGUAGE C VOLATILE PARALLEL SAFE;
+
+REVOKE ALL ON FUNCTION sst2_stats_reset() FROM PUBLIC;
+
+COMMENT ON FUNCTION sst2_stats_reset() IS
+	'set every sst2_stats counter back to zero';

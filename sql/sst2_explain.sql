@@ -39,6 +39,9 @@ ORDER BY e.ord;
 
 -- only the words the model read: sst2.max_length = 6 keeps 4 pieces
 SET sst2.max_length = 6;
+-- (the batch path cuts a text to the same ids as sst2_tokenize)
+SELECT sst2_logits('one two three four five six') = sst2_logits('one two three four') AS same_cut,
+	   sst2_tokenize('one two three four five six') = sst2_tokenize('one two three four') AS same_ids;
 SELECT ord, word FROM sst2_explain('one two three four five six');
 -- a word cut by truncation keeps its whole text; its kept pieces are removed
 SET sst2.max_length = 4;

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sst2_core.h"
 
@@ -28,7 +29,19 @@ struct sst2_batch
 	int32_t    *ids;			/* [ids_cap] all texts' ids, packed */
 	size_t		n_ids;
 	size_t		ids_cap;
+
+	sst2_batch_counts counts;	/* work since the last reset */
 };
+
+/* Nanoseconds of the monotonic clock. */
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
 
 /* See sst2_core.h. */
 sst2_status
@@ -74,12 +87,13 @@ sst2_batch_reset(sst2_batch *b, int max_ids, size_t memory_limit)
 	b->n = 0;
 	b->n_done = 0;
 	b->n_ids = 0;
+	memset(&b->counts, 0, sizeof(b->counts));
 	if (max_ids >= 2)
 		b->max_ids = max_ids < max_pos ? max_ids : max_pos;
 	b->memory_limit = memory_limit;
 }
 
-/* Room for one more text and max_ids more ids; false when out of memory. */
+/* Room for one more text and max_ids + 1 more ids; false when out of memory. */
 static bool
 batch_reserve(sst2_batch *b)
 {
@@ -103,12 +117,12 @@ batch_reserve(sst2_batch *b)
 		b->logits = logits;
 		b->cap = cap;
 	}
-	if (b->ids_cap - b->n_ids < (size_t) b->max_ids)
+	if (b->ids_cap - b->n_ids < (size_t) b->max_ids + 1)
 	{
 		size_t		cap = b->ids_cap ? b->ids_cap * 2 : 4096;
 		int32_t    *ids;
 
-		while (cap - b->n_ids < (size_t) b->max_ids)
+		while (cap - b->n_ids < (size_t) b->max_ids + 1)
 			cap *= 2;
 		ids = realloc(b->ids, sizeof(int32_t) * cap);
 		if (!ids)
@@ -124,12 +138,30 @@ int
 sst2_batch_add(sst2_batch *b, const char *text, size_t len)
 {
 	int			n;
+	int32_t    *ids;
+	uint64_t	t0;
 
 	if (!batch_reserve(b))
 		return -1;
-	n = sst2_tokenize(sst2_model_tokenizer(b->model), text, len, b->ids + b->n_ids, b->max_ids);
+	ids = b->ids + b->n_ids;
+	t0 = now_ns();
+
+	/*
+	 * One id more than kept tells whether truncation cut the text; the cut
+	 * ids are then a prefix of these, ending in the [SEP] found last.
+	 */
+	n = sst2_tokenize(sst2_model_tokenizer(b->model), text, len, ids, b->max_ids + 1);
+	b->counts.tokenize_ns += now_ns() - t0;
 	if (n < 2)
 		return -1;
+	if (n > b->max_ids)
+	{
+		ids[b->max_ids - 1] = ids[n - 1];
+		n = b->max_ids;
+		b->counts.truncated++;
+	}
+	b->counts.texts++;
+	b->counts.tokens += (uint64_t) n;
 	b->offs[b->n] = b->n_ids;
 	b->lens[b->n] = n;
 	b->n_ids += (size_t) n;
@@ -171,12 +203,15 @@ sst2_batch_ids(const sst2_batch *b, int i, int *n)
 sst2_status
 sst2_batch_run(sst2_batch *b, sst2_error *err)
 {
+	if (b->n_done < b->n)
+		b->counts.runs++;
 	while (b->n_done < b->n)
 	{
 		int			first = b->n_done,
 					count = 0,
 					max_len = 0;
 		size_t		M = 0;
+		uint64_t	t0;
 		sst2_status rc;
 
 		while (first + count < b->n)
@@ -192,13 +227,23 @@ sst2_batch_run(sst2_batch *b, sst2_error *err)
 			max_len = ml;
 			count++;
 		}
+		t0 = now_ns();
 		rc = sst2_model_forward(b->model, b->ids + b->offs[first], b->lens + first, count,
 								b->logits + (size_t) first * b->n_labels, err);
+		b->counts.forward_ns += now_ns() - t0;
 		if (rc != SST2_OK)
 			return rc;
+		b->counts.forward_passes++;
 		b->n_done += count;
 	}
 	return SST2_OK;
+}
+
+/* See sst2_core.h. */
+const sst2_batch_counts *
+sst2_batch_counters(const sst2_batch *b)
+{
+	return &b->counts;
 }
 
 /* See sst2_core.h. */

@@ -115,6 +115,8 @@ _PG_init(void)
 
 	sst2_set_threads(sst2_threads);
 	sst2_interrupt_hook = sst2_check_interrupts;
+	if (process_shared_preload_libraries_in_progress)
+		sst2_stats_init();
 }
 
 /*
@@ -227,6 +229,7 @@ sst2_classify_texts(Sst2Model *h, text **texts, int n, float *logits)
 		}
 		if (sst2_batch_run(h->batch, &err) != SST2_OK)
 			sst2_report(&err);
+		sst2_stats_count(h->batch);
 		for (int i = 0; i < count; i++)
 			memcpy(logits + (size_t) (first + i) * h->n_labels,
 				   sst2_batch_logits(h->batch, i), sizeof(float) * h->n_labels);

@@ -285,6 +285,20 @@ sst2_status sst2_batch_run(sst2_batch *b, sst2_error *err);
 /* Text i's n_labels logits (valid after sst2_batch_run). */
 const float *sst2_batch_logits(const sst2_batch *b, int i);
 
+/* The work a batch did since its last reset (for usage statistics). */
+typedef struct sst2_batch_counts
+{
+	uint64_t	texts;			/* texts added by sst2_batch_add */
+	uint64_t	tokens;			/* their ids, [CLS]/[SEP] included */
+	uint64_t	truncated;		/* of them, cut to max_ids */
+	uint64_t	runs;			/* sst2_batch_run calls that ran */
+	uint64_t	forward_passes; /* sst2_model_forward calls */
+	uint64_t	tokenize_ns;	/* time in the tokenizer */
+	uint64_t	forward_ns;		/* time in the forward pass */
+} sst2_batch_counts;
+
+const sst2_batch_counts *sst2_batch_counters(const sst2_batch *b);
+
 /* ---------------------------------------------------------------- explain */
 
 /*

@@ -64,4 +64,8 @@ extern void sst2_classify_texts(Sst2Model *h, text **texts, int n, float *logits
 /* An sst2_result datum of tupdesc: label number `label` of h, and score. */
 extern Datum sst2_result_datum(const Sst2Model *h, TupleDesc tupdesc, int label, float score);
 
+/* Usage statistics (stats.c): hooks at preload; add one batch run's work. */
+extern void sst2_stats_init(void);
+extern void sst2_stats_count(const sst2_batch *b);
+
 #endif							/* SST2_PG_H */
