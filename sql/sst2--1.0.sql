@@ -127,3 +127,10 @@ REVOKE ALL ON FUNCTION sst2_stats_reset() FROM PUBLIC;
 
 COMMENT ON FUNCTION sst2_stats_reset() IS
 	'set every sst2_stats counter back to zero';
+
+CREATE FUNCTION sst2_prewarm() RETURNS void
+	AS 'MODULE_PATHNAME', 'sst2_prewarm'
+	LANGUAGE C VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION sst2_prewarm() IS
+	'open the model now and run one forward pass, so the next call in this backend pays no load';

@@ -12,12 +12,20 @@
  *	  labels of the model that computed it, and a model replaced while a
  *	  statement (or an open cursor) still uses it stays alive until the
  *	  memory context holding the pin goes away.
+ *
+ *	  With shared_preload_libraries = 'sst2', the postmaster opens the current
+ *	  model at start (sst2_preload_model) and every backend inherits it by
+ *	  fork: the mapping, the tokenizer tables, the labels (converted again
+ *	  for a database whose encoding differs).  The per-statement check runs
+ *	  as always, so a changed setting or folder is still picked up.
  */
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 
 #include "sst2_pg.h"
@@ -92,6 +100,30 @@ strdup_or_error(const char *s)
 }
 
 /*
+ * The model's labels in the database encoding (an untranslatable label is
+ * ERROR 22P05), replacing those converted for another encoding.
+ */
+static void
+convert_labels(Sst2Model *h)
+{
+	const sst2_config *cfg = sst2_model_config(h->core);
+
+	for (int i = 0; i < cfg->n_labels; i++)
+	{
+		const char *utf8 = cfg->labels[i];
+		char	   *conv = pg_any_to_server(utf8, strlen(utf8), PG_UTF8);
+		char	   *copy = strdup_or_error(conv);
+
+		if (i < h->n_labels)
+			free(h->labels[i]);
+		h->labels[i] = copy;
+		if (i >= h->n_labels)
+			h->n_labels = i + 1;
+	}
+	h->labels_encoding = GetDatabaseEncoding();
+}
+
+/*
  * Open the model at path: core model, labels in the database encoding (an
  * untranslatable label is ERROR 22P05 here, at load), the batch object.
  */
@@ -131,14 +163,7 @@ model_open(const char *path, const char *cache_dir)
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory")));
-		for (int i = 0; i < cfg->n_labels; i++)
-		{
-			const char *utf8 = cfg->labels[i];
-			char	   *conv = pg_any_to_server(utf8, strlen(utf8), PG_UTF8);
-
-			h->labels[i] = strdup_or_error(conv);
-			h->n_labels = i + 1;
-		}
+		convert_labels(h);
 		if (sst2_batch_new(&h->batch, core, 2, 0, &err) != SST2_OK)
 			sst2_report(&err);
 	}
@@ -189,8 +214,72 @@ resolve_current(void)
 		current = model_open(sst2_model_path, cache_dir);
 		current->refs = 1;
 	}
+	else if (current->labels_encoding != GetDatabaseEncoding())
+		convert_labels(current);	/* opened by the postmaster */
 	pfree(cache_dir);
 	return current;
+}
+
+/*
+ * From _PG_init in the postmaster (shared_preload_libraries): open the model
+ * sst2.model_path names, for every backend to inherit.  A failure is a
+ * WARNING in the server log, not a failed start: backends then open the
+ * model at first use, reporting the error to the caller.
+ */
+void
+sst2_preload_model(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (sst2_model_path == NULL || sst2_model_path[0] == '\0')
+		return;
+	PG_TRY();
+	{
+		Sst2Model  *h = resolve_current();
+
+		h->preloaded = true;
+		ereport(LOG,
+				(errmsg("sst2 opened the model \"%s\" at server start in %.1f ms",
+						h->path, h->load_ms)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("sst2 could not open the model at server start: %s", edata->message),
+				 edata->detail ? errdetail("%s", edata->detail) : 0,
+				 errhint("Each backend will try again at first use.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * sst2_prewarm() RETURNS void: open the current model now (if this backend
+ * does not hold it yet) and run one forward pass of [CLS] [SEP], which
+ * touches every weight, so the next call pays neither.  Not counted in
+ * sst2_stats.
+ */
+PG_FUNCTION_INFO_V1(sst2_prewarm);
+Datum
+sst2_prewarm(PG_FUNCTION_ARGS)
+{
+	Sst2Model  *h = sst2_statement_model(fcinfo->flinfo);
+	sst2_error	err;
+
+	sst2_batch_reset(h->batch, 2, 0);
+	if (sst2_batch_add(h->batch, "", 0) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	if (sst2_batch_run(h->batch, &err) != SST2_OK)
+		sst2_report(&err);
+	PG_RETURN_VOID();
 }
 
 /* Pin the current model in cxt: released when cxt is reset or deleted. */

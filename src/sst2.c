@@ -116,7 +116,10 @@ _PG_init(void)
 	sst2_set_threads(sst2_threads);
 	sst2_interrupt_hook = sst2_check_interrupts;
 	if (process_shared_preload_libraries_in_progress)
+	{
 		sst2_stats_init();
+		sst2_preload_model();
+	}
 }
 
 /*
@@ -344,7 +347,8 @@ sst2_model_info(PG_FUNCTION_ARGS)
 	conv = pg_any_to_server(json, strlen(json), PG_UTF8);
 	info = DirectFunctionCall1(jsonb_in, CStringGetDatum(conv));
 	extra = DirectFunctionCall1(jsonb_in, CStringGetDatum(
-															psprintf("{\"max_length\": %d, \"load_ms\": %.3f}",
-																	 sst2_effective_max_length(h), h->load_ms)));
+															psprintf("{\"max_length\": %d, \"load_ms\": %.3f, \"preloaded\": %s}",
+																	 sst2_effective_max_length(h), h->load_ms,
+																	 h->preloaded ? "true" : "false")));
 	PG_RETURN_DATUM(DirectFunctionCall2(jsonb_concat, info, extra));
 }

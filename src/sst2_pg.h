@@ -33,6 +33,8 @@ typedef struct Sst2Model
 	double		load_ms;
 	int			n_labels;
 	char	  **labels;			/* [n_labels] in the database encoding */
+	int			labels_encoding;	/* the encoding labels are in */
+	bool		preloaded;		/* opened by the postmaster at start */
 	int			refs;			/* pins, plus one while it is the current model */
 } Sst2Model;
 
@@ -42,6 +44,9 @@ typedef struct Sst2Model
  * flinfo->fn_extra until the statement's memory goes away.
  */
 extern Sst2Model *sst2_statement_model(FmgrInfo *flinfo);
+
+/* In the postmaster at preload: open sst2.model_path's model for all backends. */
+extern void sst2_preload_model(void);
 
 /* Pin the current model until cxt is reset or deleted (aggregate states). */
 extern Sst2Model *sst2_pin_model(MemoryContext cxt);
