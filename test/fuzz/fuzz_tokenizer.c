@@ -14,7 +14,8 @@
  *	  written past max_ids (the buffer is exactly max_ids long, ASan watches);
  *	  and truncation is a prefix: the pieces for max_ids are the first
  *	  max_ids - 2 pieces of a run with a larger limit.  The debugging
- *	  pre-tokenizer runs too.
+ *	  pre-tokenizer runs too, and sst2_tokenize_words (same ids; word spans
+ *	  and id ranges in order, inside the text).
  */
 #include "fuzz_common.h"
 #include "unicode_tables.h"
@@ -132,6 +133,59 @@ run(const sst2_tokenizer *tok, const char *text, size_t len, int max_ids, int *n
 	return ids;
 }
 
+/*
+ * sst2_tokenize_words: the same ids as sst2_tokenize (a, n); words in text
+ * order, non-overlapping spans inside the text on UTF-8 boundaries, id ranges
+ * covering ids 1 .. n-2 one after another.
+ */
+static void
+check_words(const sst2_tokenizer *tok, const char *text, size_t len, int max_ids,
+			const int32_t *a, int n)
+{
+	int32_t    *ids = malloc(sizeof(int32_t) * (size_t) max_ids);
+	sst2_word  *w = malloc(sizeof(sst2_word) * (size_t) max_ids);
+	int			nw = -1,
+				m,
+				next = 1;
+	size_t		prev_end = 0;
+	bool		valid = true;
+
+	/* spans fall on UTF-8 boundaries when the text is valid UTF-8 */
+	for (utf8proc_ssize_t off = 0, k; off < (utf8proc_ssize_t) len; off += k)
+	{
+		utf8proc_int32_t c;
+
+		k = utf8proc_iterate((const utf8proc_uint8_t *) text + off,
+							 (utf8proc_ssize_t) len - off, &c);
+		if (k <= 0)
+		{
+			valid = false;
+			break;
+		}
+	}
+	m = sst2_tokenize_words(tok, text, len, ids, max_ids, w, &nw);
+	FZ_ASSERT(m == n, "sst2_tokenize_words gave %d ids, sst2_tokenize %d", m, n);
+	for (int i = 0; i < n && i < m; i++)
+		FZ_ASSERT(ids[i] == a[i], "id %d differs with word spans: %d vs %d", i, ids[i], a[i]);
+	FZ_ASSERT(nw >= 0 && nw <= max_ids - 2, "%d words for max_ids %d", nw, max_ids);
+	for (int i = 0; i < nw; i++)
+	{
+		FZ_ASSERT(w[i].start < w[i].end && w[i].end <= len,
+				  "word %d spans [%zu, %zu) of %zu bytes", i, w[i].start, w[i].end, len);
+		FZ_ASSERT(w[i].start >= prev_end, "word %d starts at %zu before %zu", i, w[i].start, prev_end);
+		FZ_ASSERT(w[i].first_id == next && w[i].n_ids >= 1,
+				  "word %d has ids [%d, +%d), expected to start at %d", i, w[i].first_id, w[i].n_ids, next);
+		FZ_ASSERT(!valid || (((unsigned char) text[w[i].start] & 0xC0) != 0x80 &&
+				  (w[i].end == len || ((unsigned char) text[w[i].end] & 0xC0) != 0x80)),
+				  "word %d [%zu, %zu) cuts a UTF-8 sequence", i, w[i].start, w[i].end);
+		prev_end = w[i].end;
+		next = w[i].first_id + w[i].n_ids;
+	}
+	FZ_ASSERT(next == m - 1, "words cover ids up to %d of %d", next, m - 1);
+	free(ids);
+	free(w);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -168,6 +222,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_ASSERT(a[i] == b[i], "piece %d differs with max_ids %d and %d: %d vs %d",
 					  i - 1, max_ids, big, a[i], b[i]);
 		free(b);
+		check_words(tok, text, len, max_ids, a, n1);
 		free(a);
 	}
 	sst2_tokenizer_pretokenize(tok, text, len, pre_cb, NULL);
