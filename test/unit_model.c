@@ -571,6 +571,102 @@ test_mini(const char *fixtures)
 	rows_free(rows, n_all);
 }
 
+/*
+ * sst2_explain on sst2-mini: each attribution equals p(L) minus p(L) of the
+ * occluded ids run on their own (a separate batch per sequence), the n+1
+ * sequences ran as one batch run, and the batch counted texts, tokens and
+ * truncation as sst2_tokenize sees them.
+ */
+static void
+test_explain(void)
+{
+	const char *texts[] = {
+		"The acting is wonderful, the story dull.",
+		"unaffable , predictable -- and far too long !",
+		"Caf\xc3\xa9 na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac",
+		"",
+	};
+	sst2_model *m;
+	sst2_batch *b,
+			   *one;
+	sst2_error	err;
+	int			max_ids = 12;
+	int32_t		ids[12],
+				scratch[12],
+				tids[12];
+	sst2_word	words[12];
+	double		attr[12],
+				probs[8];
+	double		max_err = 0;
+
+	if (sst2_model_open(&m, mini_dir, NULL, &err) != SST2_OK)
+	{
+		CHECK(false, "open %s: %s", mini_dir, err.msg);
+		return;
+	}
+	CHECK(sst2_batch_new(&b, m, max_ids, 0, &err) == SST2_OK, "%s", err.msg);
+	CHECK(sst2_batch_new(&one, m, max_ids, 0, &err) == SST2_OK, "%s", err.msg);
+	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++)
+	{
+		int			nw = -1,
+					label = -1,
+					n;
+		double		p_label = 0;
+		sst2_status rc = sst2_explain(m, b, texts[t], strlen(texts[t]), max_ids, 0,
+									  ids, scratch, words, attr, &nw, &label, &p_label, &err);
+
+		CHECK(rc == SST2_OK, "explain: %s", err.msg);
+		if (rc != SST2_OK)
+			continue;
+		n = sst2_tokenize(sst2_model_tokenizer(m), texts[t], strlen(texts[t]), tids, max_ids);
+		CHECK(sst2_batch_count(b) == nw + 1 && sst2_batch_counters(b)->runs == 1,
+			  "text %zu: %d sequences in %llu runs for %d words", t, sst2_batch_count(b),
+			  (unsigned long long) sst2_batch_counters(b)->runs, nw);
+		for (int w = 0; w < nw; w++)
+		{
+			int			k = 0;
+
+			for (int i = 0; i < n; i++)
+				if (i < words[w].first_id || i >= words[w].first_id + words[w].n_ids)
+					scratch[k++] = tids[i];
+			sst2_batch_reset(one, max_ids, 0);
+			sst2_batch_add_ids(one, scratch, k);
+			CHECK(sst2_batch_run(one, &err) == SST2_OK, "%s", err.msg);
+			sst2_softmax(sst2_batch_logits(one, 0), 2, probs);
+			if (fabs(p_label - probs[label] - attr[w]) > max_err)
+				max_err = fabs(p_label - probs[label] - attr[w]);
+		}
+	}
+	CHECK(max_err <= 1e-5, "explain: attribution differs from one-at-a-time occlusion by %g", max_err);
+	printf("sst2-mini explain: max abs difference to one-at-a-time occlusion %.2e\n", max_err);
+
+	/* counters: the long text is cut (and counted truncated), the short one not */
+	sst2_batch_reset(b, 6, 0);
+	sst2_batch_add(b, "one two three four five six", 27);
+	sst2_batch_add(b, "one two three four", 18);
+	sst2_batch_add(b, "one two three", 13);
+	CHECK(sst2_batch_run(b, &err) == SST2_OK, "%s", err.msg);
+	{
+		const sst2_batch_counts *c = sst2_batch_counters(b);
+		int			n0,
+					n1;
+		const int32_t *i0 = sst2_batch_ids(b, 0, &n0);
+		const int32_t *i1 = sst2_batch_ids(b, 1, &n1);
+
+		CHECK(c->texts == 3 && c->tokens == 6 + 6 + 5 && c->truncated == 1 &&
+			  c->runs == 1 && c->forward_passes == 1,
+			  "counters: %llu texts, %llu tokens, %llu truncated, %llu runs, %llu passes",
+			  (unsigned long long) c->texts, (unsigned long long) c->tokens,
+			  (unsigned long long) c->truncated, (unsigned long long) c->runs,
+			  (unsigned long long) c->forward_passes);
+		CHECK(n0 == 6 && n1 == 6 && memcmp(i0, i1, sizeof(int32_t) * 6) == 0,
+			  "a cut text's ids are not those of its kept words");
+	}
+	sst2_batch_free(one);
+	sst2_batch_free(b);
+	sst2_model_free(m);
+}
+
 static void
 test_pipeline(const char *fixtures)
 {
@@ -669,6 +765,7 @@ main(void)
 	free(det_cfg);
 	test_mini(fixtures);
 	test_pipeline(fixtures);
+	test_explain();
 
 	printf("unit_model: %d passed, %d failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;
