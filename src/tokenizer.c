@@ -178,7 +178,9 @@ word_append(tk_state *st, uint32_t c)
 {
 	char	   *p;
 
-	if (st->wchars == 0 && !st->woverflow)
+	if (!st->words)
+		;						/* spans not wanted */
+	else if (st->wchars == 0 && !st->woverflow)
 	{
 		st->ws = st->cs;
 		st->we = st->ce;
@@ -572,8 +574,11 @@ run_pipeline(tk_state *st, const char *text, size_t len)
 				flush_marks(st);
 			if (tok->opt.lowercase && c - 'A' < 26)
 				c += 32;
-			st->cs = (size_t) (p - (const unsigned char *) text);
-			st->ce = st->cs + 1;
+			if (st->words)
+			{
+				st->cs = (size_t) (p - (const unsigned char *) text);
+				st->ce = st->cs + 1;
+			}
 			word_append(st, c);
 			p++;
 			continue;
