@@ -56,7 +56,7 @@ shards_down() {
 # coordinator the servers, the partitioned reviews over foreign partitions
 # and the per-shard aggregates.
 shards_schema() {
-	local n=$SHARDS_N k parts="" unions=""
+	local n=$SHARDS_N k parts="" unions="" backfills=""
 	for k in $(seq 1 "$n"); do
 		node_psql "$k" <<'SQL'
 CREATE EXTENSION sst2;
@@ -73,6 +73,16 @@ CREATE VIEW reviews_classified AS
 -- counts per label of this shard, computed here
 CREATE VIEW label_counts AS
 	SELECT sst2_label(review) AS label, count(*) AS n FROM reviews GROUP BY 1;
+-- bulk write: classify the rows that have no label yet, batched (the window
+-- form), and store label and score; reading the view runs it.  Names are
+-- schema-qualified: postgres_fdw's sessions run with search_path = pg_catalog.
+CREATE FUNCTION reviews_backfill() RETURNS bigint LANGUAGE sql VOLATILE AS $$
+	WITH c AS (SELECT id, public.sst2_classify_window(review) OVER () AS r
+	           FROM public.reviews WHERE label IS NULL),
+	     u AS (UPDATE public.reviews t SET label = (c.r).label, score = (c.r).score
+	           FROM c WHERE t.id = c.id RETURNING 1)
+	SELECT count(*) FROM u $$;
+CREATE VIEW reviews_backfill AS SELECT reviews_backfill() AS n;
 SQL
 	done
 	coord -c "CREATE EXTENSION sst2" -c "CREATE EXTENSION postgres_fdw"
@@ -87,9 +97,12 @@ SQL
 CREATE FOREIGN TABLE reviews_scored_$k PARTITION OF reviews_scored FOR VALUES WITH (MODULUS $n, REMAINDER $((k - 1))) SERVER shard$k OPTIONS (table_name 'reviews_scored');
 CREATE FOREIGN TABLE reviews_classified_$k PARTITION OF reviews_classified FOR VALUES WITH (MODULUS $n, REMAINDER $((k - 1))) SERVER shard$k OPTIONS (table_name 'reviews_classified');
 CREATE FOREIGN TABLE label_counts_$k (label text, n bigint) SERVER shard$k OPTIONS (table_name 'label_counts');
+CREATE FOREIGN TABLE reviews_backfill_$k (n bigint) SERVER shard$k OPTIONS (table_name 'reviews_backfill');
 "
 		[ -n "$unions" ] && unions+=" UNION ALL "
 		unions+="SELECT label, n FROM label_counts_$k"
+		[ -n "$backfills" ] && backfills+=" UNION ALL "
+		backfills+="SELECT n FROM reviews_backfill_$k"
 	done
 	coord <<SQL
 CREATE TABLE reviews (id bigint NOT NULL, review text NOT NULL, label text, score real) PARTITION BY HASH (id);
@@ -97,6 +110,8 @@ CREATE TABLE reviews_scored (id bigint, review text, label text, score real) PAR
 CREATE TABLE reviews_classified (id bigint, review text, label text, score real) PARTITION BY HASH (id);
 $parts
 CREATE VIEW label_counts AS SELECT label, sum(n)::bigint AS n FROM ($unions) s GROUP BY label;
+-- every shard classifies its unlabelled rows at once (async Append): rows written
+CREATE VIEW reviews_backfill AS SELECT sum(n)::bigint AS n FROM ($backfills) s;
 SQL
 }
 
@@ -120,6 +135,9 @@ SELECT count(*) FROM reviews WHERE sst2_label(review) = 'NEGATIVE';
 SELECT id, label, round(score::numeric, 4) AS score FROM reviews_scored WHERE id <= 3 ORDER BY id;
 SELECT * FROM label_counts ORDER BY label;
 SELECT label, count(*), round(avg(score)::numeric, 4) AS avg_score FROM reviews_classified GROUP BY label ORDER BY label;
+UPDATE reviews SET label = NULL, score = NULL WHERE id % 10 = 0;
+SELECT * FROM reviews_backfill;
+SELECT count(*) FILTER (WHERE label IS NULL) AS unlabelled FROM reviews;
 INSERT INTO reviews (id, review) VALUES (100001, 'a gorgeous , witty , seductive movie .') RETURNING id, label, round(score::numeric, 4) AS score;
 DELETE FROM reviews WHERE id = 100001;
 SQL

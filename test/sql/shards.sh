@@ -53,6 +53,7 @@ shipped "counts per label (scored view)" "SELECT label, count(*) FROM reviews_sc
 shipped "bulk: window view" "SELECT label, count(*) FROM reviews_classified GROUP BY label" "FROM public.reviews_classified"
 shipped "bulk: UPDATE" "UPDATE reviews SET label = sst2_label(review), score = sst2_score(review) WHERE label IS NULL" \
 	"UPDATE public.reviews SET label = public.sst2_label\(review\), score = public.sst2_score\(review\)"
+shipped "bulk: backfill view" "SELECT * FROM reviews_backfill" "SELECT n FROM public.reviews_backfill"
 # the check can fail: these shapes compute sst2 on the coordinator
 check_re "check flags GROUP BY sst2_label(review)" "$(where_sst2 "SELECT sst2_label(review), count(*) FROM reviews GROUP BY 1")" "Output: .*sst2_label"
 check_re "check flags sst2_label in a select list" "$(where_sst2 "SELECT id, sst2_label(review) FROM reviews")" "Output: .*sst2_label"
@@ -78,7 +79,7 @@ check "WHERE sst2_label: same ids" "$(q -c "SELECT md5(string_agg(id::text, ',' 
 want_rows=$(single -c "SELECT md5(string_agg(id || ' ' || sst2_label(review) || ' ' || sst2_score(review), ',' ORDER BY id)) FROM reviews")
 check "scores: trigger-stored = one server" "$(q -c "SELECT md5(string_agg(id || ' ' || label || ' ' || score, ',' ORDER BY id)) FROM reviews")" "$want_rows"
 check "scores: scored view = one server" "$(q -c "SELECT md5(string_agg(id || ' ' || label || ' ' || score, ',' ORDER BY id)) FROM reviews_scored")" "$want_rows"
-# the batched window form pads texts to a batch's longest: same labels, scores
+# the batched window form classifies a shard's rows together: same labels, scores
 # within a few float ulps of the one-at-a-time form (measured: at most 4.8e-7)
 window_diff=$(join -j1 <(q -F' ' -c "SELECT id, label, score FROM reviews_classified ORDER BY id::text") \
 	<(single -F' ' -c "SELECT id, sst2_label(review), sst2_score(review) FROM reviews ORDER BY id::text") |
@@ -90,6 +91,18 @@ node_psql 1 -c "ALTER TABLE reviews ENABLE TRIGGER tag" || exit 1
 check "(precondition) shard 1 unlabelled" "$(q -c "SELECT count(*) > 0 FROM reviews WHERE label IS NULL")" t
 q -c "UPDATE reviews SET label = sst2_label(review), score = sst2_score(review) WHERE label IS NULL" >/dev/null
 check "bulk UPDATE = one server" "$(q -c "SELECT md5(string_agg(id || ' ' || label || ' ' || score, ',' ORDER BY id)) FROM reviews")" "$want_rows"
+# the backfill view: every shard classifies its unlabelled rows, batched, at once
+node_psql 2 -c "ALTER TABLE reviews DISABLE TRIGGER tag" -c "UPDATE reviews SET label = NULL, score = NULL WHERE id % 3 = 0" \
+	-c "ALTER TABLE reviews ENABLE TRIGGER tag" || exit 1
+q -c "UPDATE reviews SET label = NULL, score = NULL WHERE id % 3 = 1" >/dev/null
+unlabelled=$(q -c "SELECT count(*) FROM reviews WHERE label IS NULL")
+check_re "(precondition) unlabelled rows on both shards" "$(q -c "SELECT count(*) FROM reviews_1 WHERE label IS NULL" -c "SELECT count(*) FROM reviews_2 WHERE label IS NULL" | tr '\n' ' ')" "^[1-9][0-9]* [1-9][0-9]* $"
+check "backfill view: rows written" "$(q -c "SELECT n FROM reviews_backfill")" "$unlabelled"
+check "backfill view: none left" "$(q -c "SELECT count(*) FROM reviews WHERE label IS NULL")" 0
+window_diff=$(join -j1 <(q -F' ' -c "SELECT id, label, score FROM reviews ORDER BY id::text") \
+	<(single -F' ' -c "SELECT id, sst2_label(review), sst2_score(review) FROM reviews ORDER BY id::text") |
+	awk '{ n++; if ($2 != $4) bad++; d = $3 - $5; if (d < 0) d = -d; if (d > 1e-6) bad++ } END { print n, bad + 0 }')
+check "backfill view = one server (rows, labels and scores within 1e-6 that differ)" "$window_diff" "872 0"
 # an insert through the coordinator lands classified
 check "INSERT lands classified" "$(q -c "INSERT INTO reviews (id, review) VALUES (100001, 'a gorgeous , witty , seductive movie .') RETURNING label" -c "DELETE FROM reviews WHERE id = 100001")" \
 	"$(single -c "SELECT sst2_label('a gorgeous , witty , seductive movie .')")"
