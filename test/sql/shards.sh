@@ -110,7 +110,8 @@ check "INSERT lands classified" "$(q -c "INSERT INTO reviews (id, review) VALUES
 # ---- a shard down, then back
 before=$(q -c "SELECT label, n FROM label_counts ORDER BY 1")
 stop_cluster_dir "$SST2_WORK/shards/shard2"
-check_re "shard down: connection ERROR" "$(q -c "SELECT label, n FROM label_counts ORDER BY 1")" \
+down_err=$(q -c "SELECT label, n FROM label_counts ORDER BY 1"); echo "$down_err"
+check_re "shard down: connection ERROR" "$down_err" \
 	'ERROR: +could not connect to server "shard2"'
 s1=$(node_psql 1 -At -c "SELECT count(*) FROM reviews")
 # ids 200001..200010 hash to both shards: nothing may stay on shard 1
