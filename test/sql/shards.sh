@@ -10,6 +10,8 @@
 #    from the shards;
 #  - results through the coordinator equal the same queries on one server
 #    holding all rows;
+#  - a generated label column on a shard: which foreign-table declaration
+#    lets the shard classify (README "More than one server");
 #  - a shard that is down is a clear connection ERROR, an INSERT spanning it
 #    leaves nothing on the other shard, and after it comes back all works.
 # Ports: SST2_SHARDS_PORT (default SST2_PGPORT + 5) and the next two.
@@ -106,6 +108,21 @@ check "backfill view = one server (rows, labels and scores within 1e-6 that diff
 # an insert through the coordinator lands classified
 check "INSERT lands classified" "$(q -c "INSERT INTO reviews (id, review) VALUES (100001, 'a gorgeous , witty , seductive movie .') RETURNING label" -c "DELETE FROM reviews WHERE id = 100001")" \
 	"$(single -c "SELECT sst2_label('a gorgeous , witty , seductive movie .')")"
+
+# a generated label column on a shard: written through a foreign table that
+# omits it, the shard classifies; a foreign table that declares it generated
+# makes the coordinator compute it (here: no model, ERROR); one that declares
+# it plain sends NULL, which the shard refuses
+node_psql 1 -c "CREATE TABLE g (id int, review text, label text GENERATED ALWAYS AS (sst2_label(review)) STORED)" || exit 1
+coord -c "CREATE FOREIGN TABLE g_write (id int, review text) SERVER shard1 OPTIONS (table_name 'g')" \
+	-c "CREATE FOREIGN TABLE g_read (id int, review text, label text) SERVER shard1 OPTIONS (table_name 'g')" \
+	-c "CREATE FOREIGN TABLE g_gen (id int, review text, label text GENERATED ALWAYS AS (sst2_label(review)) STORED) SERVER shard1 OPTIONS (table_name 'g')" || exit 1
+check "generated column: written without it, classified on the shard" \
+	"$(q -c "INSERT INTO g_write VALUES (1, 'a gorgeous , witty , seductive movie .')" -c "SELECT label FROM g_read")" \
+	"$(single -c "SELECT sst2_label('a gorgeous , witty , seductive movie .')")"
+check_re "generated column: declared generated on the coordinator, computed there" "$(q -c "INSERT INTO g_gen (id, review) VALUES (2, 'a movie')")" "sst2.model_path is not set"
+check_re "generated column: declared plain, NULL refused by the shard" "$(q -c "INSERT INTO g_read (id, review) VALUES (3, 'a movie')")" \
+	'cannot insert a non-DEFAULT value into column "label"'
 
 # ---- a shard down, then back
 before=$(q -c "SELECT label, n FROM label_counts ORDER BY 1")
