@@ -17,9 +17,9 @@ PGFILEDESC = "sst2 - DistilBERT SST-2 sentiment classification"
 
 include src/core.mk
 CORE_OBJS = $(SST2_CORE:%=src/%.o)
-OBJS = $(CORE_OBJS) src/sst2.o src/pg_model.o src/batch.o src/trigger.o
+OBJS = $(CORE_OBJS) src/sst2.o src/pg_model.o src/batch.o src/trigger.o src/fields.o
 
-REGRESS = sst2_basic sst2_batch sst2_schema
+REGRESS = sst2_basic sst2_batch sst2_schema sst2_fields
 REGRESS_OPTS = --inputdir=. --load-extension=sst2
 
 DEP_CFLAGS := $(shell pkg-config --cflags json-c libutf8proc openblas)
