@@ -62,6 +62,7 @@ src/cli.o src/detgen.o: src/detgen.h
 # the generated weights must round like numpy's: no fused multiply-add
 src/detgen.o: override CFLAGS += -ffp-contract=off
 src/tokenizer.o src/unicode_tables.o test/tokdump.o test/unit_tokenizer.o: src/unicode_tables.h
+src/vocab.o src/tokenizer.o: src/vocab.h
 src/forward.o src/gemm.o src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: src/gemm.h
 src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: src/gemm_kernel.h
 src/cpu.o src/gemm.o src/checkpoint.o: src/cpu.h
