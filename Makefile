@@ -17,10 +17,10 @@ PGFILEDESC = "sst2 - DistilBERT SST-2 sentiment classification"
 
 include src/core.mk
 CORE_OBJS = $(SST2_CORE:%=src/%.o)
-OBJS = $(CORE_OBJS) src/sst2.o src/pg_model.o src/batch.o src/trigger.o \
+OBJS = $(CORE_OBJS) src/sst2.o src/pg_model.o src/batch.o src/trigger.o src/fields.o \
 	src/scores.o src/explain_pg.o src/stats.o
 
-REGRESS = sst2_basic sst2_batch sst2_schema sst2_explain
+REGRESS = sst2_basic sst2_batch sst2_schema sst2_fields sst2_explain
 REGRESS_OPTS = --inputdir=. --load-extension=sst2
 
 DEP_CFLAGS := $(shell pkg-config --cflags json-c libutf8proc openblas)
@@ -63,8 +63,9 @@ src/cli.o src/detgen.o: src/detgen.h
 # the generated weights must round like numpy's: no fused multiply-add
 src/detgen.o: override CFLAGS += -ffp-contract=off
 src/tokenizer.o src/unicode_tables.o test/tokdump.o test/unit_tokenizer.o: src/unicode_tables.h
+src/vocab.o src/tokenizer.o: src/vocab.h
 src/forward.o src/gemm.o src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: src/gemm.h
 src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: src/gemm_kernel.h
 src/cpu.o src/gemm.o src/checkpoint.o: src/cpu.h
 test/unit_isa.o: src/cpu.h src/gemm.h
-src/sst2.o src/pg_model.o src/batch.o src/trigger.o src/scores.o src/explain_pg.o src/stats.o: src/sst2_pg.h
+src/sst2.o src/pg_model.o src/batch.o src/trigger.o src/fields.o src/scores.o src/explain_pg.o src/stats.o: src/sst2_pg.h

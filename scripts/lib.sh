@@ -83,11 +83,14 @@ det_model() { # NAME [--dim N --layers N --heads N --hidden N]
 	echo "$dir"
 }
 
-# Start a throwaway cluster in $SST2_WORK/NAME; sets PGHOST, PGPORT, PGUSER, PGDATABASE.
-# SST2_PRELOAD=1 adds shared_preload_libraries = 'sst2'.
-start_cluster() { # NAME MODEL_PATH
-	local name=$1 model=$2
-	local dir="$SST2_WORK/$name"
+# Start a throwaway cluster in $SST2_WORK/NAME on port $SST2_PGPORT; sets PGHOST,
+# PGPORT, PGUSER, PGDATABASE.  CPUS (a taskset list, e.g. 1) pins the server and
+# every backend it forks to those cores.  SST2_PRELOAD=1 adds
+# shared_preload_libraries = 'sst2'.
+start_cluster() { # NAME MODEL_PATH [CPUS]
+	local name=$1 model=$2 cpus=${3:-}
+	local dir="$SST2_WORK/$name" pin=()
+	[ -n "$cpus" ] && pin=(taskset -c "$cpus")
 	stop_cluster_dir "$dir"
 	rm -rf "$dir"; mkdir -p "$dir/run"
 	chmod a+rx "$SST2_WORK"
@@ -104,7 +107,7 @@ sst2.model_path = '$model'
 EOC
 	# SST2_PRELOAD=1: the library loaded by the postmaster (statistics, model at start)
 	[ "${SST2_PRELOAD:-0}" = 1 ] && echo "shared_preload_libraries = 'sst2'" >>"$dir/data/postgresql.conf"
-	as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+	as_pg "${pin[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
 	export PGHOST="$dir/run" PGPORT="$SST2_PGPORT" PGDATABASE=postgres
 	if [ "$(id -u)" = 0 ]; then export PGUSER=postgres; else export PGUSER=$(id -un); fi
 	CLUSTER_DIR=$dir

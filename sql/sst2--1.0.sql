@@ -17,6 +17,24 @@ CREATE FUNCTION sst2_classify(text) RETURNS sst2_result
 COMMENT ON FUNCTION sst2_classify(text) IS
 	'sentiment of a text: (label, score) as transformers.pipeline("text-classification") gives';
 
+-- The two fields as plain scalars: postgres_fdw ships these to a shard (it
+-- never ships a field selection from a composite), so WHERE, GROUP BY and
+-- generated columns run the model where the rows live.  Same cost: one
+-- forward pass per call.
+CREATE FUNCTION sst2_label(text) RETURNS text
+	AS 'MODULE_PATHNAME', 'sst2_label'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000;
+
+COMMENT ON FUNCTION sst2_label(text) IS
+	'(sst2_classify(text)).label as a plain text: the form for WHERE, GROUP BY, generated columns and sharded tables';
+
+CREATE FUNCTION sst2_score(text) RETURNS real
+	AS 'MODULE_PATHNAME', 'sst2_score'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000;
+
+COMMENT ON FUNCTION sst2_score(text) IS
+	'(sst2_classify(text)).score as a plain real: the form for WHERE, ORDER BY, generated columns and sharded tables';
+
 CREATE FUNCTION sst2_logits(text) RETURNS real[]
 	AS 'MODULE_PATHNAME', 'sst2_logits'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000;

@@ -165,7 +165,9 @@ sst2_report(const sst2_error *err)
 			(err->code == SST2_ERR_IO && err->sys_errno != 0 ?
 			 errcode_for_file_access() : errcode(code),
 			 errmsg("%s", err->msg),
-			 err->detail[0] ? errdetail("%s", err->detail) : 0));
+			 err->detail[0] ? errdetail("%s", err->detail) : 0,
+			 err->code == SST2_ERR_UNSAFE ?
+			 errhint("sst2 maps what it finds there as model weights: make it owned by the server's operating system user and writable by that user only (chmod 700).") : 0));
 }
 
 /* Number of ids a text may take: sst2.max_length capped at the model's positions. */

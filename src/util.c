@@ -16,21 +16,32 @@
 
 void		(*sst2_interrupt_hook) (void) = NULL;
 
+/* Fill err (when not NULL) with code, errno e, the formatted message and no detail. */
+static sst2_status set_error_v(sst2_error *err, sst2_status code, int e, const char *fmt,
+							   va_list ap) __attribute__((format(printf, 4, 0)));
+
+static sst2_status
+set_error_v(sst2_error *err, sst2_status code, int e, const char *fmt, va_list ap)
+{
+	if (err)
+	{
+		err->code = code;
+		err->sys_errno = e;
+		err->detail[0] = '\0';
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	}
+	return code;
+}
+
 /* Fill err with printf-style text and no detail; returns code. */
 sst2_status
 sst2_set_error(sst2_error *err, sst2_status code, const char *fmt,...)
 {
-	if (err)
-	{
-		va_list		ap;
+	va_list		ap;
 
-		err->code = code;
-		err->sys_errno = 0;
-		err->detail[0] = '\0';
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	set_error_v(err, code, 0, fmt, ap);
+	va_end(ap);
 	return code;
 }
 
@@ -38,17 +49,11 @@ sst2_set_error(sst2_error *err, sst2_status code, const char *fmt,...)
 sst2_status
 sst2_set_error_errno(sst2_error *err, sst2_status code, int e, const char *fmt,...)
 {
-	if (err)
-	{
-		va_list		ap;
+	va_list		ap;
 
-		err->code = code;
-		err->sys_errno = e;
-		err->detail[0] = '\0';
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	set_error_v(err, code, e, fmt, ap);
+	va_end(ap);
 	return code;
 }
 

@@ -283,7 +283,7 @@ check_cache_dir(const char *dir, sst2_error *err)
 	{
 		sst2_set_error(err, SST2_ERR_UNSAFE,
 					   "cache directory \"%s\" is writable by other users", dir);
-		return sst2_set_detail(err, "Its permissions are %04o; only its owner may write it (chmod 700).",
+		return sst2_set_detail(err, "Its permissions are %04o.",
 							   (unsigned) (st.st_mode & 07777));
 	}
 	return SST2_OK;

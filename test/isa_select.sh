@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 M=${SST2_MINI_MODEL:-$(cd "$(dirname "$0")/.." && pwd)/models/sst2-mini}
-[ -f "$M/config.json" ] || { echo "SKIP: $M is absent"; exit 77; }
+[ -f "$M/config.json" ] || { echo "FAIL: $M is absent"; exit 1; }
 fail=0
 check() { # NAME COND-COMMAND...
 	local name=$1; shift

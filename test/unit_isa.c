@@ -16,15 +16,7 @@
 
 #include "cpu.h"
 #include "gemm.h"
-
-static int	n_pass,
-			n_fail;
-
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) n_pass++; \
-		else { n_fail++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-	} while (0)
+#include "test_util.h"
 
 typedef void (*gemm_fn) (float *, int, const float *, int, const float *, int,
 						 const float *, int, int, int);

@@ -29,47 +29,11 @@
 
 #include "sst2_core.h"
 #include "safetensors.h"		/* the conversions are tested directly */
+#include "test_util.h"
 
-static int	n_pass,
-			n_fail;
 static char *tmpdir;
 
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) n_pass++; \
-		else { n_fail++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-	} while (0)
-
-/* ---------------------------------------------------------------- files */
-
-static char *pathf(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-
-static char *
-pathf(const char *fmt,...)
-{
-	va_list		ap;
-	char	   *p = malloc(4096);
-
-	va_start(ap, fmt);
-	vsnprintf(p, 4096, fmt, ap);
-	va_end(ap);
-	return p;
-}
-
-static void
-write_file(const char *dir, const char *name, const void *data, size_t len)
-{
-	char	   *p = pathf("%s/%s", dir, name);
-	FILE	   *f = fopen(p, "wb");
-
-	if (!f || (len && fwrite(data, 1, len, f) != len) || fclose(f) != 0)
-	{
-		printf("FAIL: could not write %s\n", p);
-		exit(2);
-	}
-	free(p);
-}
-
+/* Remove dir/name. */
 static void
 remove_file(const char *dir, const char *name)
 {
@@ -77,29 +41,6 @@ remove_file(const char *dir, const char *name)
 
 	unlink(p);
 	free(p);
-}
-
-static void
-remove_tree(const char *dir)
-{
-	DIR		   *d = opendir(dir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL)
-	{
-		char	   *p;
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		p = pathf("%s/%s", dir, e->d_name);
-		if (unlink(p) != 0 && errno == EISDIR)
-			remove_tree(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 /* ---------------------------------------------------------------- checkpoints */

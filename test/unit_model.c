@@ -33,9 +33,7 @@
 #include <json-c/json.h>
 
 #include "sst2_core.h"
-
-static int	n_pass,
-			n_fail;
+#include "test_util.h"
 
 /* SST2_UNIT_QUICK=1 (for valgrind): only the first QUICK_ROWS rows of each set */
 #define QUICK_ROWS 4
@@ -47,12 +45,6 @@ quick_cap(int n)
 {
 	return quick && n > QUICK_ROWS ? QUICK_ROWS : n;
 }
-
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) n_pass++; \
-		else { n_fail++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-	} while (0)
 
 static char *
 path2(const char *a, const char *b)
@@ -371,28 +363,6 @@ count_files(const char *dir, const char *suffix, int *others)
 	return n;
 }
 
-static void
-remove_tree(const char *dir)
-{
-	DIR		   *d = opendir(dir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL)
-	{
-		char	   *p;
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		p = path2(dir, e->d_name);
-		if (unlink(p) != 0 && errno == EISDIR)
-			remove_tree(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 static void
 test_mini(const char *fixtures)

@@ -12,7 +12,7 @@
 # The planted files in (c) have the right content, so only the ownership and
 # mode checks can reject them.
 source "$(dirname "$0")/hostile_lib.bash"
-[ -f "${SST2_MINI_MODEL:-/nonexistent}/model.safetensors" ] || { echo "SKIP: sst2-mini absent (../shared/fixtures)"; exit 77; }
+[ -f "${SST2_MINI_MODEL:-/nonexistent}/model.safetensors" ] || { echo "FAIL: SST2_MINI_MODEL is not a model folder"; exit 1; }
 hl_init cache_trust
 SRV_USER=$(stat -c %U "$(q -c 'SHOW data_directory')")
 cachedir() { mkdir -p "$1"; chown "$SRV_USER" "$1" 2>/dev/null; chmod "${2:-700}" "$1"; }

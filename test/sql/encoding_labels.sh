@@ -30,8 +30,12 @@ check "1. LATIN1: sst2_model_info()->'labels'" \
 	"$(ql "$L1" -c "SET sst2.model_path = '$T/fr'" -c "SELECT sst2_model_info()->'labels'")" '["très négatif", "très positif"]'
 check "1. LATIN1: the batched form too" \
 	"$(ql "$L1" -c "SET sst2.model_path = '$T/fr'" -c "SELECT (sst2_classify_batch(ARRAY['a great movie']))[1].label = 'très positif'")" t
+check "1. LATIN1: sst2_label too" \
+	"$(ql "$L1" -c "SET sst2.model_path = '$T/fr'" -c "SELECT sst2_label('a great movie') = 'très positif', length(sst2_label('a great movie'))")" "t|12"
 check "2. EUC_JP: label = 'ポジティブ'" \
 	"$(ql "$EJ" -c "SET sst2.model_path = '$T/ja'" -c "SELECT (sst2_classify('a great movie')).label = 'ポジティブ', (sst2_classify('a great movie')).label")" "t|ポジティブ"
+check "2. EUC_JP: sst2_label too" \
+	"$(ql "$EJ" -c "SET sst2.model_path = '$T/ja'" -c "SELECT sst2_label('a great movie') = 'ポジティブ'")" t
 check "2. EUC_JP: sst2_model_info()->'labels'" \
 	"$(ql "$EJ" -c "SET sst2.model_path = '$T/ja'" -c "SELECT sst2_model_info()->'labels'")" '["ネガティブ", "ポジティブ"]'
 check_re "3. LATIN1, label not representable: ERROR 22P05 at load" \

@@ -13,7 +13,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../../scripts/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the README's blocks install packages and the extension)"; exit 77; }
 MODEL=${SST2_MINI_MODEL:-$ROOT/models/sst2-mini}
-[ -f "$MODEL/model.safetensors" ] || { echo "SKIP: no sst2-mini model at $MODEL"; exit 77; }
+[ -f "$MODEL/model.safetensors" ] || { echo "FAIL: no sst2-mini model at $MODEL"; exit 1; }
 fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
