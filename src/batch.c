@@ -101,7 +101,6 @@ Datum
 sst2_classify_batch(PG_FUNCTION_ARGS)
 {
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
-	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
 	int			n_texts = 0;
@@ -110,17 +109,8 @@ sst2_classify_batch(PG_FUNCTION_ARGS)
 	Sst2Verdict *found;
 	Sst2Model  *h;
 
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("sst2_classify_batch expects a one-dimensional array")));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-
+	sst2_array_texts(arr, "sst2_classify_batch", &n, &nulls, &texts, &n_texts);
 	h = sst2_statement_model(fcinfo->flinfo);
-	texts = palloc(sizeof(text *) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-		if (!nulls[i])
-			texts[n_texts++] = DatumGetTextPP(elems[i]);
 	found = palloc(sizeof(Sst2Verdict) * Max(n_texts, 1));
 	if (n_texts > 0)
 		classify_verdicts(h, texts, n_texts, found);

@@ -67,7 +67,6 @@ Datum
 sst2_scores_batch(PG_FUNCTION_ARGS)
 {
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
-	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
 	int			n_texts = 0;
@@ -78,17 +77,8 @@ sst2_scores_batch(PG_FUNCTION_ARGS)
 	int			dims[1];
 	int			lbs[1] = {1};
 
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("sst2_scores_batch expects a one-dimensional array")));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-
+	sst2_array_texts(arr, "sst2_scores_batch", &n, &nulls, &texts, &n_texts);
 	h = sst2_statement_model(fcinfo->flinfo);
-	texts = palloc(sizeof(text *) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-		if (!nulls[i])
-			texts[n_texts++] = DatumGetTextPP(elems[i]);
 	logits = palloc(sizeof(float) * h->n_labels * Max(n_texts, 1));
 	if (n_texts > 0)
 		sst2_classify_texts(h, texts, n_texts, logits);

@@ -205,6 +205,25 @@ sst2_tokenize_text(const Sst2Model *h, text *t, int32 *ids, int max_ids)
 	return sst2_tokenize(sst2_model_tokenizer(h->core), utf8, len, ids, max_ids);
 }
 
+/* See sst2_pg.h. */
+void
+sst2_array_texts(ArrayType *arr, const char *fname, int *n, bool **nulls,
+				 text ***texts, int *n_texts)
+{
+	Datum	   *elems;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s expects a one-dimensional array", fname)));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, nulls, n);
+	*texts = palloc(sizeof(text *) * Max(*n, 1));
+	*n_texts = 0;
+	for (int i = 0; i < *n; i++)
+		if (!(*nulls)[i])
+			(*texts)[(*n_texts)++] = DatumGetTextPP(elems[i]);
+}
+
 /*
  * Classify texts[0..n-1] (none NULL), writing n * n_labels logits.  Texts go
  * through the core's batch path sst2.batch_size at a time, each forward pass

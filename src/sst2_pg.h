@@ -8,6 +8,7 @@
 #define SST2_PG_H
 
 #include "access/tupdesc.h"
+#include "utils/array.h"
 #include "fmgr.h"
 #include "sst2_core.h"
 
@@ -62,6 +63,14 @@ extern const char *sst2_text_utf8(text *t, int *len);
 
 /* Tokenize one text value (database encoding) into at most max_ids ids. */
 extern int	sst2_tokenize_text(const Sst2Model *h, text *t, int32 *ids, int max_ids);
+
+/*
+ * The elements of a one-dimensional text[] (fname names the function in the
+ * error for other shapes): *n elements with their *nulls, and the *n_texts
+ * non-NULL ones in order in *texts.
+ */
+extern void sst2_array_texts(ArrayType *arr, const char *fname, int *n, bool **nulls,
+							 text ***texts, int *n_texts);
 
 /* Classify n non-NULL texts; writes n * n_labels logits. */
 extern void sst2_classify_texts(Sst2Model *h, text **texts, int n, float *logits);
