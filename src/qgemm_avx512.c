@@ -1,0 +1,184 @@
+/*
+ * qgemm_avx512.c
+ *	  The AVX-512 path of the reduced-precision linear layers (qgemm.h):
+ *	  int8 with AVX512_VNNI (vpdpbusd: u8 x s8, four products added into each
+ *	  32-bit lane) and bf16 with AVX512_BF16 (vdpbf16ps: two bf16 products
+ *	  added into each fp32 lane).  Called only after qgemm.c checked the CPU;
+ *	  the instructions are enabled per function (target attributes), so the
+ *	  object runs nowhere else.
+ *
+ *	  A register tile is MR = 6 rows of x by NV = 4 panels of W (64 output
+ *	  channels): 24 accumulators, 4 weight vectors and one broadcast.  Each
+ *	  step loads the next group of the 4 panels (64 bytes each) and, per row,
+ *	  broadcasts that row's 4 u8 (2 bf16) values of the group to all lanes;
+ *	  every accumulator lane is one output channel, so the tile ends with
+ *	  plain vector stores (dequantize, add bias), no horizontal sums.
+ *	  Rows go in blocks of RB: one group of panels (at most 4 x Kp x 16 bytes,
+ *	  192 KB for ffn.lin2) stays in L2 while the block's rows pass it.
+ */
+#include <immintrin.h>
+#include <string.h>
+
+#include "qgemm.h"
+
+#define MR 6
+#define NV 4
+#define RB 96
+
+#define VNNI __attribute__((target("avx512f,avx512vnni")))
+#define BF16 __attribute__((target("avx512f,avx512bf16")))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* The 32-bit group of 4 bytes (or 2 bf16) at p, broadcast to every lane. */
+#define BCAST32(p) \
+	({ int32_t v_; memcpy(&v_, (p), 4); _mm512_set1_epi32(v_); })
+
+/* Lanes of panel p0 + j that are real channels (< N). */
+static inline __mmask16
+chan_mask(const qlinear *L, int n0)
+{
+	int			left = L->N - n0;
+
+	return left >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << left) - 1);
+}
+
+/* One int8 tile: rows [0, mr) of x against panels [p0, p0 + nv). */
+static ALWAYS_INLINE VNNI void
+i8_tile(float *y, int ldy, const uint8_t *x, const float *xs, const int32_t *xz,
+		const qlinear *L, int p0, int mr, int nv)
+{
+	const int	Kp = L->Kp,
+				K4 = Kp / 4;
+	const size_t ps = (size_t) K4 * 64;
+	const int8_t *w = L->w8 + (size_t) p0 * ps;
+	__m512i		acc[MR][NV];
+
+	for (int i = 0; i < mr; i++)
+		for (int j = 0; j < nv; j++)
+			acc[i][j] = _mm512_setzero_si512();
+	for (int g = 0; g < K4; g++)
+	{
+		__m512i		wv[NV];
+
+		for (int j = 0; j < nv; j++)
+			wv[j] = _mm512_loadu_si512((const void *) (w + j * ps + (size_t) g * 64));
+		for (int i = 0; i < mr; i++)
+		{
+			__m512i		xb = BCAST32(x + (size_t) i * Kp + 4 * g);
+
+			for (int j = 0; j < nv; j++)
+				acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], xb, wv[j]);
+		}
+	}
+	for (int j = 0; j < nv; j++)
+	{
+		const int	n0 = (p0 + j) * QG_NB;
+		const __mmask16 mk = chan_mask(L, n0);
+		const __m512 sc = _mm512_loadu_ps(L->scale + n0);
+		const __m512i ws = _mm512_loadu_si512((const void *) (L->wsum + n0));
+		const __m512 b = _mm512_maskz_loadu_ps(mk, L->bias + n0);
+
+		for (int i = 0; i < mr; i++)
+		{
+			__m512i		d = _mm512_sub_epi32(acc[i][j],
+											 _mm512_mullo_epi32(_mm512_set1_epi32(xz[i]), ws));
+			__m512		f = _mm512_mul_ps(_mm512_cvtepi32_ps(d),
+										  _mm512_mul_ps(_mm512_set1_ps(xs[i]), sc));
+
+			_mm512_mask_storeu_ps(y + (size_t) i * ldy + n0, mk, _mm512_add_ps(f, b));
+		}
+	}
+}
+
+/* One bf16 tile: rows [0, mr) of x against panels [p0, p0 + nv). */
+static ALWAYS_INLINE BF16 void
+bf16_tile(float *y, int ldy, const uint16_t *x, const qlinear *L, int p0, int mr, int nv)
+{
+	const int	Kp = L->Kp,
+				K2 = Kp / 2;
+	const size_t ps = (size_t) K2 * 32;
+	const uint16_t *w = L->wbf + (size_t) p0 * ps;
+	__m512		acc[MR][NV];
+
+	for (int i = 0; i < mr; i++)
+		for (int j = 0; j < nv; j++)
+			acc[i][j] = _mm512_setzero_ps();
+	for (int g = 0; g < K2; g++)
+	{
+		__m512bh	wv[NV];
+
+		for (int j = 0; j < nv; j++)
+			wv[j] = (__m512bh) _mm512_loadu_si512((const void *) (w + j * ps + (size_t) g * 32));
+		for (int i = 0; i < mr; i++)
+		{
+			__m512bh	xb = (__m512bh) BCAST32(x + (size_t) i * Kp + 2 * g);
+
+			for (int j = 0; j < nv; j++)
+				acc[i][j] = _mm512_dpbf16_ps(acc[i][j], xb, wv[j]);
+		}
+	}
+	for (int j = 0; j < nv; j++)
+	{
+		const int	n0 = (p0 + j) * QG_NB;
+		const __mmask16 mk = chan_mask(L, n0);
+		const __m512 b = _mm512_maskz_loadu_ps(mk, L->bias + n0);
+
+		for (int i = 0; i < mr; i++)
+			_mm512_mask_storeu_ps(y + (size_t) i * ldy + n0, mk, _mm512_add_ps(acc[i][j], b));
+	}
+}
+
+/*
+ * Walk the product: row blocks of RB, groups of NV panels, tiles of MR rows,
+ * with the tails (fewer rows, fewer panels) as their own constant-size
+ * tiles.  TILE(mr, nv) is the tile call of the precision at hand.
+ */
+#define WALK(TILE) \
+	do { \
+		const int	P = L->Np / QG_NB; \
+		for (int r0 = 0; r0 < M; r0 += RB) \
+		{ \
+			const int	rend = M - r0 < RB ? M : r0 + RB; \
+			for (int p0 = 0; p0 < P; p0 += NV) \
+			{ \
+				const int	nv = P - p0 < NV ? P - p0 : NV; \
+				int			i = r0; \
+				for (; i + MR <= rend; i += MR) \
+					switch (nv) { \
+						case 4: TILE(i, MR, 4); break; \
+						case 3: TILE(i, MR, 3); break; \
+						case 2: TILE(i, MR, 2); break; \
+						default: TILE(i, MR, 1); break; \
+					} \
+				for (; i < rend; i++) \
+					switch (nv) { \
+						case 4: TILE(i, 1, 4); break; \
+						case 3: TILE(i, 1, 3); break; \
+						case 2: TILE(i, 1, 2); break; \
+						default: TILE(i, 1, 1); break; \
+					} \
+			} \
+		} \
+	} while (0)
+
+/* See qgemm.h. */
+VNNI void
+sst2_qg_i8_avx512(float *y, int ldy, const uint8_t *xq, const float *xs,
+				  const int32_t *xz, const qlinear *L, int M)
+{
+#define I8_TILE(i, mr, nv) \
+	i8_tile(y + (size_t) (i) * ldy, ldy, xq + (size_t) (i) * L->Kp, xs + (i), xz + (i), \
+			L, p0, (mr), (nv))
+	WALK(I8_TILE);
+#undef I8_TILE
+}
+
+/* See qgemm.h. */
+BF16 void
+sst2_qg_bf16_avx512(float *y, int ldy, const uint16_t *xb, const qlinear *L, int M)
+{
+#define BF_TILE(i, mr, nv) \
+	bf16_tile(y + (size_t) (i) * ldy, ldy, xb + (size_t) (i) * L->Kp, L, p0, (mr), (nv))
+	WALK(BF_TILE);
+#undef BF_TILE
+}
