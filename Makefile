@@ -70,4 +70,4 @@ src/checkpoint.o src/forward.o src/quantize.o src/qgemm.o src/qgemm_generic.o sr
 # no fused multiply-add: the AVX-512 int8 path rounds exactly as the portable one
 src/qgemm_avx512.o src/qgemm_generic.o src/qgemm.o: override CFLAGS += -ffp-contract=off
 test/unit_isa.o: src/cpu.h src/gemm.h
-src/sst2.o src/pg_model.o src/batch.o src/trigger.o: src/sst2_pg.h
+src/sst2.o src/pg_model.o src/batch.o src/trigger.o src/fields.o: src/sst2_pg.h

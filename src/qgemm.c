@@ -30,8 +30,7 @@ sst2_qg_quantize_rows(uint8_t *xq, float *xs, int32_t *xz, const float *x, int l
 		uint8_t    *qi = xq + (size_t) i * Kp;
 		float		lo = 0.0f,
 					hi = 0.0f,
-					s,
-					inv;
+					s;
 		int			z;
 
 		for (int k = 0; k < K; k++)
@@ -39,21 +38,22 @@ sst2_qg_quantize_rows(uint8_t *xq, float *xs, int32_t *xz, const float *x, int l
 			lo = xi[k] < lo ? xi[k] : lo;
 			hi = xi[k] > hi ? xi[k] : hi;
 		}
-		if (!(hi > lo))
+		/* hi / 255 - lo / 255: no overflow even for -FLT_MAX .. FLT_MAX */
+		s = hi / 255.0f - lo / 255.0f;
+		if (!(s > 0.0f))
 		{
-			/* an all-zero row (or NaN): every product is 0 */
+			/* an all-zero row (or NaN, or below 255 * the least float) */
 			memset(qi, 0, (size_t) Kp);
 			xs[i] = 0.0f;
 			xz[i] = 0;
 			continue;
 		}
-		s = (hi - lo) / 255.0f;
-		inv = 255.0f / (hi - lo);
-		z = (int) lrintf(-lo * inv);
+		/* divided, not multiplied by 1 / s, which overflows for tiny rows */
+		z = (int) lrintf(-lo / s);
 		z = z < 0 ? 0 : z > 255 ? 255 : z;
 		for (int k = 0; k < K; k++)
 		{
-			int			q = (int) lrintf(xi[k] * inv) + z;
+			int			q = (int) lrintf(xi[k] / s) + z;
 
 			qi[k] = (uint8_t) (q < 0 ? 0 : q > 255 ? 255 : q);
 		}
@@ -125,7 +125,7 @@ sst2_qg_unpacked(qlinear *L, const void *packed, const float *bias, int N, int K
 
 /*
  * Pack W as int8 (see qgemm.h): per channel sw = max |w| / 127 (1 for an
- * all-zero row), qw = round-half-even(w * 127 / max |w|), wsum = sum qw.
+ * all-zero row), qw = round-half-even(w / max |w| * 127), wsum = sum qw.
  */
 static void
 pack_i8(int8_t *w8, float *scale, int32_t *wsum, const float *w, int N, int K, int Np, int Kp)
@@ -135,8 +135,7 @@ pack_i8(int8_t *w8, float *scale, int32_t *wsum, const float *w, int N, int K, i
 	for (int n = 0; n < N; n++)
 	{
 		const float *wn = w + (size_t) n * K;
-		float		mx = 0.0f,
-					inv;
+		float		mx = 0.0f;
 		int32_t		sum = 0;
 		int8_t	   *panel = w8 + (size_t) (n / QG_NB) * K4 * 64;
 		int			c = n % QG_NB;
@@ -144,10 +143,10 @@ pack_i8(int8_t *w8, float *scale, int32_t *wsum, const float *w, int N, int K, i
 		for (int k = 0; k < K; k++)
 			mx = fabsf(wn[k]) > mx ? fabsf(wn[k]) : mx;
 		scale[n] = mx > 0.0f ? mx / 127.0f : 1.0f;
-		inv = mx > 0.0f ? 127.0f / mx : 0.0f;
 		for (int k = 0; k < K; k++)
 		{
-			long		q = lrintf(wn[k] * inv);
+			/* w / max |w| is in [-1, 1] whatever the magnitude of the row */
+			long		q = mx > 0.0f ? lrintf(wn[k] / mx * 127.0f) : 0;
 
 			q = q < -127 ? -127 : q > 127 ? 127 : q;
 			panel[(size_t) (k / 4) * 64 + c * 4 + k % 4] = (int8_t) q;
