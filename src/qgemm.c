@@ -252,11 +252,16 @@ sst2_qlinear(float *y, const float *x, const qlinear *L, int M, sst2_precision p
 			float	   *xs = (float *) (xq + (((size_t) rows * L->Kp + 63) & ~(size_t) 63));
 			int32_t    *xz = (int32_t *) (xs + rows);
 
-			sst2_qg_quantize_rows(xq, xs, xz, xr, L->K, rows, L->K, L->Kp);
 			if (fast)
+			{
+				sst2_qg_quantize_rows_avx512(xq, xs, xz, xr, L->K, rows, L->K, L->Kp);
 				sst2_qg_i8_avx512(yr, L->N, xq, xs, xz, L, rows);
+			}
 			else
+			{
+				sst2_qg_quantize_rows(xq, xs, xz, xr, L->K, rows, L->K, L->Kp);
 				sst2_qg_i8_generic(yr, L->N, xq, xs, xz, L, rows);
+			}
 		}
 		else
 		{

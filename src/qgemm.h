@@ -98,6 +98,9 @@ qg_bf16_to_f32(uint16_t h)
  */
 void		sst2_qg_quantize_rows(uint8_t *xq, float *xs, int32_t *xz,
 								  const float *x, int ldx, int M, int K, int Kp);
+/* The same with AVX-512 (only where sst2_qg_path says so): identical output. */
+void		sst2_qg_quantize_rows_avx512(uint8_t *xq, float *xs, int32_t *xz,
+										 const float *x, int ldx, int M, int K, int Kp);
 
 /* M rows of x to bf16 rows of Kp values (padding 0). */
 void		sst2_qg_bf16_rows(uint16_t *xb, const float *x, int ldx, int M, int K, int Kp);

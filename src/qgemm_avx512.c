@@ -17,6 +17,7 @@
  *	  192 KB for ffn.lin2) stays in L2 while the block's rows pass it.
  */
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "qgemm.h"
@@ -298,4 +299,67 @@ sst2_qg_bf16_avx512(float *y, int ldy, const uint16_t *xb, const qlinear *L, int
 	 bf16_tile(y + (size_t) (i) * ldy, ldy, xb + (size_t) (i) * L->Kp, L, p0, (mr), (nv)))
 	WALK(BF_TILE);
 #undef BF_TILE
+}
+
+/*
+ * sst2_qg_quantize_rows (qgemm.c) with AVX-512: the same bytes, scales and
+ * zero points (min and max are exact whatever the order; x / s rounds to
+ * nearest even in both, as lrintf does in the default rounding mode).
+ */
+VNNI void
+sst2_qg_quantize_rows_avx512(uint8_t *xq, float *xs, int32_t *xz, const float *x, int ldx,
+							 int M, int K, int Kp)
+{
+	for (int i = 0; i < M; i++)
+	{
+		const float *xi = x + (size_t) i * ldx;
+		uint8_t    *qi = xq + (size_t) i * Kp;
+		__m512		vlo = _mm512_setzero_ps(),
+					vhi = _mm512_setzero_ps(),
+					vs;
+		__m512i		vz;
+		float		lo,
+					hi,
+					s;
+		int			z,
+					k;
+
+		for (k = 0; k < K; k += 16)
+		{
+			__mmask16	mk = K - k >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (K - k)) - 1);
+			__m512		v = _mm512_maskz_loadu_ps(mk, xi + k);
+
+			/* second operand kept when the first is NaN, as the scalar loop skips it */
+			vlo = _mm512_min_ps(v, vlo);
+			vhi = _mm512_max_ps(v, vhi);
+		}
+		lo = _mm512_reduce_min_ps(vlo);
+		hi = _mm512_reduce_max_ps(vhi);
+		s = hi / 255.0f - lo / 255.0f;
+		if (!(s > 0.0f))
+		{
+			memset(qi, 0, (size_t) Kp);
+			xs[i] = 0.0f;
+			xz[i] = 0;
+			continue;
+		}
+		z = (int) lrintf(-lo / s);
+		z = z < 0 ? 0 : z > 255 ? 255 : z;
+		vs = _mm512_set1_ps(s);
+		vz = _mm512_set1_epi32(z);
+		for (k = 0; k < Kp; k += 16)
+		{
+			int			left = (K - k) < 0 ? 0 : K - k;
+			__mmask16	mk = left >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << left) - 1);
+			__mmask16	st = Kp - k >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (Kp - k)) - 1);
+			__m512i		q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_div_ps(_mm512_maskz_loadu_ps(mk, xi + k), vs)), vz);
+
+			/* padding columns [K, Kp) are 0, as the portable path writes them */
+			q = _mm512_maskz_mov_epi32(mk, q);
+			q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_setzero_si512()), _mm512_set1_epi32(255));
+			_mm512_mask_cvtepi32_storeu_epi8(qi + k, st, q);
+		}
+		xs[i] = s;
+		xz[i] = z;
+	}
 }

@@ -5,7 +5,7 @@
  *	  Kernels (qgemm.h) against a plain reference on odd shapes (M = 1, 7,
  *	  25, 513; N and K not multiples of the vector width), portable path
  *	  and, when this CPU has them, the AVX-512 VNNI / BF16 paths:
- *	  - int8: the reference restates the arithmetic of qgemm.h (weights per
+ *	  - int8 (the AVX-512 path with its own row quantizer): the reference restates the arithmetic of qgemm.h (weights per
  *	    channel, rows u8 with a zero point, exact integer sums, the same fp32
  *	    dequantization) and must be matched exactly; and every result must lie
  *	    within the rounding bound of the fp32 product (half a step of x and of
@@ -168,7 +168,7 @@ check_shape(sst2_precision p, int M, int N, int K, int kind)
 		{
 			xs = (float *) (xq + (((size_t) M * L.Kp + 63) & ~(size_t) 63));
 			xz = (int32_t *) (xs + M);
-			sst2_qg_quantize_rows(xq, xs, xz, x, K, M, K, L.Kp);
+			(path ? sst2_qg_quantize_rows_avx512 : sst2_qg_quantize_rows) (xq, xs, xz, x, K, M, K, L.Kp);
 			(path ? sst2_qg_i8_avx512 : sst2_qg_i8_generic) (y, N, xq, xs, xz, &L, M);
 		}
 		else
