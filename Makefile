@@ -33,14 +33,14 @@ PG_CPPFLAGS = -Isrc $(DEP_CFLAGS)
 # make SST2_NATIVE=1: everything for this machine's CPU (local experiments).
 PG_CFLAGS = -O3 -fno-math-errno $(if $(SST2_NATIVE),-march=native)
 SHLIB_LINK = $(DEP_LIBS)
-EXTRA_CLEAN = bin test/*.o test/unit_model test/unit_tokenizer test/unit_loader test/unit_trust test/tokdump test/unit_isa
+EXTRA_CLEAN = bin test/*.o test/unit_model test/unit_tokenizer test/unit_loader test/unit_trust test/tokdump test/unit_isa test/unit_qgemm
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # ---- the PostgreSQL-free core: CLI and unit tests (same objects as the extension)
-CORE_TESTS = test/unit_model test/unit_tokenizer test/unit_loader test/unit_trust test/tokdump test/unit_isa
+CORE_TESTS = test/unit_model test/unit_tokenizer test/unit_loader test/unit_trust test/tokdump test/unit_isa test/unit_qgemm
 
 .PHONY: core
 core: bin/sst2 $(CORE_TESTS)
@@ -66,6 +66,9 @@ src/tokenizer.o src/unicode_tables.o test/tokdump.o test/unit_tokenizer.o: src/u
 src/vocab.o src/tokenizer.o: src/vocab.h
 src/forward.o src/gemm.o src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: src/gemm.h
 src/gemm_generic.o src/gemm_avx2.o src/gemm_avx512.o: src/gemm_kernel.h
-src/cpu.o src/gemm.o src/checkpoint.o: src/cpu.h
+src/cpu.o src/gemm.o src/checkpoint.o src/qgemm.o: src/cpu.h
+src/checkpoint.o src/forward.o src/quantize.o src/qgemm.o src/qgemm_generic.o src/qgemm_avx512.o: src/qgemm.h src/model.h
+# no fused multiply-add: the AVX-512 int8 path rounds exactly as the portable one
+src/qgemm_avx512.o src/qgemm_generic.o src/qgemm.o: override CFLAGS += -ffp-contract=off
 test/unit_isa.o: src/cpu.h src/gemm.h
 src/sst2.o src/pg_model.o src/batch.o src/trigger.o src/fields.o src/scores.o src/explain_pg.o src/stats.o: src/sst2_pg.h

@@ -14,6 +14,7 @@
  *	    --logits PREFIX     write the logits of each --forward SPEC, in file
  *	                        order, to PREFIX.SPEC.txt (one line per sentence)
  *	    --max-length N      truncation, as sst2.max_length (default 512)
+ *	    --precision P       fp32 (default), bf16 or int8 (sst2.precision)
  *
  *	  Tokenization is done once, untimed, before the forward measurements; a
  *	  warm-up pass over the first batch precedes each.  OpenBLAS runs one
@@ -276,6 +277,7 @@ main(int argc, char **argv)
 				tok_iters = 0,
 				reps = 3,
 				max_len = 512;
+	sst2_precision precision = SST2_PREC_FP32;
 	sst2_model *m;
 	sst2_error	err;
 	const sst2_tokenizer *tok;
@@ -284,7 +286,7 @@ main(int argc, char **argv)
 	if (argc < 3)
 	{
 		fprintf(stderr, "usage: bench_core MODEL_DIR SENTENCES [--ids FILE] [--forward B|sB]... "
-				"[--tokenize N] [--reps R] [--logits PREFIX] [--max-length N]\n");
+				"[--tokenize N] [--reps R] [--logits PREFIX] [--max-length N] [--precision P]\n");
 		return 2;
 	}
 	model_dir = argv[1];
@@ -305,6 +307,14 @@ main(int argc, char **argv)
 			logits_prefix = argv[++i];
 		else if (strcmp(argv[i], "--max-length") == 0 && v)
 			max_len = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--precision") == 0 && v)
+		{
+			if (!sst2_precision_parse(argv[++i], &precision))
+			{
+				fprintf(stderr, "bench_core: --precision must be fp32, bf16 or int8\n");
+				return 2;
+			}
+		}
 		else
 		{
 			fprintf(stderr, "bench_core: unknown or incomplete option \"%s\"\n", argv[i]);
@@ -320,7 +330,7 @@ main(int argc, char **argv)
 	read_sentences(sent_path);
 
 	t0 = now();
-	if (sst2_model_open(&m, model_dir, NULL, &err) != SST2_OK)
+	if (sst2_model_open_ex(&m, model_dir, NULL, precision, &err) != SST2_OK)
 	{
 		fprintf(stderr, "bench_core: %s\n", err.msg);
 		return 1;

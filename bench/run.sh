@@ -39,6 +39,7 @@
 #                             (default: all)
 #   SST2_BENCH_REPS=N         repetitions of each measurement (default 3)
 #   SST2_BENCH_CPU=N          the core to pin to (default 1)
+#   SST2_BENCH_PRECISION=P    sst2.precision of the pinned SQL sessions: fp32 (default), bf16, int8
 #   SST2_BENCH_PARALLEL_ROWS  rows of the parallel-scaling table (default 5000; quick: 96)
 #   plus scripts/lib.sh's SST2_WORK, SST2_DATA, SST2_PGPORT, PG_CONFIG.
 export SST2_PGPORT=${SST2_PGPORT:-54339}
@@ -47,6 +48,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 QUICK=${SST2_BENCH_QUICK:-0}
 REPS=${SST2_BENCH_REPS:-3}
 CPU=${SST2_BENCH_CPU:-1}
+PRECISION=${SST2_BENCH_PRECISION:-fp32}
 PARTS=,${SST2_BENCH_PARTS:-sgemm,core,ort,tok,sql,tag,first,mem,parallel},
 want() { [[ $PARTS == *,$1,* ]]; }
 
@@ -103,7 +105,7 @@ tail -n +2 "$SST2_DATA/sst2/dev.tsv" | cut -f1 >"$T/dev_all.txt"
 if [ "$N_SENT" -gt 0 ]; then head -n "$N_SENT" "$T/dev_all.txt" >"$T/dev.txt"; else cp "$T/dev_all.txt" "$T/dev.txt"; fi
 N=$(wc -l <"$T/dev.txt")
 cat >>"$RAW" <<EOJ
-{"kind":"meta","quick":$([ "$QUICK" = 1 ] && echo true || echo false),"sentences":$N,"reps":$REPS,"cpu":$CPU,"date":"$(date -u +%FT%TZ)","host":"$(hostname)","cpu_model":"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//;s/"//g')","nproc":$(nproc --all),"model_dir":"$DET","model_bytes":$(stat -c %s "$DET/model.safetensors"),"git":"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)","loadavg":"$(cut -d' ' -f1-3 /proc/loadavg)"}
+{"kind":"meta","quick":$([ "$QUICK" = 1 ] && echo true || echo false),"sentences":$N,"reps":$REPS,"cpu":$CPU,"precision":"$PRECISION","date":"$(date -u +%FT%TZ)","host":"$(hostname)","cpu_model":"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//;s/"//g')","nproc":$(nproc --all),"model_dir":"$DET","model_bytes":$(stat -c %s "$DET/model.safetensors"),"git":"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)","loadavg":"$(cut -d' ' -f1-3 /proc/loadavg)"}
 EOJ
 
 # token ids (our tokenizer): the input of every forward measurement and of the FLOP count
@@ -182,6 +184,7 @@ pinned_session() {
 SELECT pg_backend_pid() AS pid \gset
 \setenv BENCH_PID :pid
 \! taskset -a -cp $CPU \$BENCH_PID >/dev/null
+SET sst2.precision = '$PRECISION';
 \! echo "@@ affinity \$(taskset -cp \$BENCH_PID)"
 EOSQL
 }

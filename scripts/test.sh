@@ -54,6 +54,9 @@ step unit_isa ./test/unit_isa
 for isa in generic avx2 avx512; do
 	step "unit_model_$isa" bash -c "if missing=\$(./test/unit_isa --lacks $isa); then SST2_ISA=$isa ./test/unit_model; else echo \"SKIP: this CPU lacks \$missing\"; exit 77; fi"
 done
+# bf16/int8: kernels, quality on the golden data, cache files; and on the portable path
+step unit_qgemm ./test/unit_qgemm
+step unit_qgemm_generic env SST2_ISA=generic ./test/unit_qgemm
 step isa_select bash test/isa_select.sh
 step isa_baseline bash scripts/check_isa.sh
 DIFF_COUNT=20000; [ "$QUICK" = 1 ] && DIFF_COUNT=3000

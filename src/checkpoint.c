@@ -291,6 +291,16 @@ load_weights(sst2_model *m, const char *cache_dir, sst2_error *err)
 	for (int i = 0; i < n_specs; i++)
 		*specs[i].dst = specs[i].convert ? m->conv.data + specs[i].conv_off :
 			(const float *) (m->weights_file.data + specs[i].t->begin);
+	/* bf16/int8: the six linear layers packed from those fp32 values */
+	if (m->precision != SST2_PREC_FP32)
+	{
+		rc = sst2_quantize_weights(m, specs, n_specs, cache_dir, err);
+		if (rc != SST2_OK)
+		{
+			free(specs);
+			return rc;
+		}
+	}
 	free(specs);
 
 	/* guard what the forward pass reads; drop the source if nothing is read there */
@@ -300,6 +310,8 @@ load_weights(sst2_model *m, const char *cache_dir, sst2_error *err)
 		st_unmap(&m->weights_file);
 	if (m->conv.map)
 		sst2_guard_add(m, m->conv.map, m->conv.map_size);
+	if (m->qconv.map)
+		sst2_guard_add(m, m->qconv.map, m->qconv.map_size);
 	return SST2_OK;
 }
 
@@ -334,6 +346,14 @@ check_writable(sst2_model *m, const char *path)
 sst2_status
 sst2_model_open(sst2_model **out, const char *dir, const char *cache_dir, sst2_error *err)
 {
+	return sst2_model_open_ex(out, dir, cache_dir, SST2_PREC_FP32, err);
+}
+
+/* See sst2_core.h. */
+sst2_status
+sst2_model_open_ex(sst2_model **out, const char *dir, const char *cache_dir,
+				   sst2_precision precision, sst2_error *err)
+{
 	sst2_model *m;
 	struct stat st;
 	sst2_status rc;
@@ -348,6 +368,8 @@ sst2_model_open(sst2_model **out, const char *dir, const char *cache_dir, sst2_e
 		cache_dir = NULL;		/* "" means no cache, like NULL */
 	if (dir == NULL || dir[0] == '\0')
 		return sst2_set_error(err, SST2_ERR_IO, "no model folder given");
+	if ((unsigned) precision > SST2_PREC_INT8)
+		return sst2_set_error(err, SST2_ERR_CONFIG, "unknown precision %d", (int) precision);
 	if (stat(dir, &st) != 0)
 		return sst2_set_error_errno(err, SST2_ERR_IO, errno,
 									"could not open model folder \"%s\": %s",
@@ -359,6 +381,7 @@ sst2_model_open(sst2_model **out, const char *dir, const char *cache_dir, sst2_e
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
+	m->precision = precision;
 	m->dir = sst2_strdup(dir);
 	if (!m->dir)
 	{
@@ -423,6 +446,7 @@ sst2_model_free(sst2_model *m)
 	sst2_guard_remove(m);
 	st_close(&m->weights_file);
 	sst2_converted_free(&m->conv);
+	sst2_converted_free(&m->qconv);
 	if (m->tok)
 		sst2_tokenizer_free(m->tok);
 	sst2_config_free(&m->cfg);
@@ -458,7 +482,41 @@ sst2_model_dtype(const sst2_model *m)
 size_t
 sst2_model_bytes_mapped(const sst2_model *m)
 {
-	return m->weights_file.map_size + m->conv.map_size;
+	return m->weights_file.map_size + m->conv.map_size + m->qconv.map_size;
+}
+
+static const char *const precision_names[] = {"fp32", "bf16", "int8"};
+
+const char *
+sst2_precision_name(sst2_precision p)
+{
+	return (unsigned) p <= SST2_PREC_INT8 ? precision_names[p] : "unknown";
+}
+
+bool
+sst2_precision_parse(const char *s, sst2_precision *out)
+{
+	for (int i = 0; s && i <= SST2_PREC_INT8; i++)
+		if (strcmp(s, precision_names[i]) == 0)
+		{
+			*out = (sst2_precision) i;
+			return true;
+		}
+	return false;
+}
+
+sst2_precision
+sst2_model_precision(const sst2_model *m)
+{
+	return m->precision;
+}
+
+const char *
+sst2_model_kernel(const sst2_model *m)
+{
+	if (m->precision == SST2_PREC_FP32)
+		return sst2_isa_name();
+	return sst2_qg_path_name(m->precision);
 }
 
 const char *
@@ -561,6 +619,10 @@ sst2_model_info_json(sst2_model *m, bool with_fingerprint)
 	json_object_object_add(o, "weights_file", json_object_new_string(sst2_model_weights_path(m)));
 	json_object_object_add(o, "dtype", json_object_new_string(sst2_dtype_name(m->dtype)));
 	json_object_object_add(o, "isa", json_object_new_string(sst2_isa_name()));
+	json_object_object_add(o, "precision", json_object_new_string(sst2_precision_name(m->precision)));
+	json_object_object_add(o, "kernel", json_object_new_string(sst2_model_kernel(m)));
+	if (m->qconv.path)
+		json_object_object_add(o, "precision_file", json_object_new_string(m->qconv.path));
 	json_object_object_add(o, "dim", json_object_new_int(c->dim));
 	json_object_object_add(o, "layers", json_object_new_int(c->n_layers));
 	json_object_object_add(o, "heads", json_object_new_int(c->n_heads));

@@ -30,7 +30,9 @@ usage(FILE *out)
 			"  --batch N        classify N lines per forward pass (default 1)\n"
 			"  --ids            print the token ids of each line (space-separated) instead\n"
 			"  --threads N      OpenBLAS threads (default 1)\n"
-			"  --cache-dir DIR  keep the fp32 copy of F16/BF16 weights in DIR\n"
+			"  --cache-dir DIR  keep the fp32 copy of F16/BF16 weights (and the bf16/int8\n"
+			"                   packing) in DIR\n"
+			"  --precision P    fp32 (default), bf16 or int8 for the encoder's linear layers\n"
 			"  --info           print the model's configuration as JSON and exit\n"
 			"  --help           show this help\n"
 			"\n"
@@ -149,6 +151,7 @@ main(int argc, char **argv)
 				threads = 1;
 	bool		ids_only = false,
 				info = false;
+	sst2_precision precision = SST2_PREC_FP32;
 	sst2_model *m;
 	sst2_error	err;
 	const sst2_config *c;
@@ -192,6 +195,11 @@ main(int argc, char **argv)
 		}
 		else if (strcmp(a, "--cache-dir") == 0 && has_val)
 			cache_dir = argv[++i];
+		else if (strcmp(a, "--precision") == 0 && has_val)
+		{
+			if (!sst2_precision_parse(argv[++i], &precision))
+				return die("invalid --precision \"%s\" (expected fp32, bf16 or int8)", argv[i]);
+		}
 		else if (a[0] == '-' && a[1] != '\0')
 		{
 			usage(stderr);
@@ -212,7 +220,7 @@ main(int argc, char **argv)
 	}
 
 	sst2_set_threads(threads);
-	if (sst2_model_open(&m, dir, cache_dir, &err) != SST2_OK)
+	if (sst2_model_open_ex(&m, dir, cache_dir, precision, &err) != SST2_OK)
 		return die("%s", err.msg);
 	c = sst2_model_config(m);
 	if (info)

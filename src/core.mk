@@ -13,8 +13,11 @@
 # forward     the forward pass
 # cpu         CPU features and SST2_ISA: which kernel path runs
 # gemm        the in-place small-M matrix product, dispatched to gemm_<isa>
+# quantize    bf16/int8 modes: the six linear layers packed once (cache file)
+# qgemm       bf16/int8 linear layers: activation rows, path choice, dispatch
+#             to qgemm_generic (portable C) or qgemm_avx512 (VNNI, BF16)
 # classify    texts in, logits out (the one batch path)
 # explain     occlusion attributions of a text's words, one batch
 SST2_CORE = util config safetensors vocab tokenizer unicode_tables checkpoint \
 	weights_cache guard forward cpu gemm gemm_generic gemm_avx2 gemm_avx512 \
-	classify explain
+	quantize qgemm qgemm_generic qgemm_avx512 classify explain

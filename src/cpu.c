@@ -48,6 +48,10 @@ sst2_cpu_features(void)
 		f |= SST2_CPU_AVX512DQ;
 	if (__builtin_cpu_supports("avx512vl"))
 		f |= SST2_CPU_AVX512VL;
+	if (__builtin_cpu_supports("avx512vnni"))
+		f |= SST2_CPU_AVX512VNNI;
+	if (__builtin_cpu_supports("avx512bf16"))
+		f |= SST2_CPU_AVX512BF16;
 #endif
 	return f;
 }

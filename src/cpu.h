@@ -24,6 +24,8 @@ typedef enum sst2_isa
 #define SST2_CPU_AVX512F	(1u << 2)
 #define SST2_CPU_AVX512DQ	(1u << 3)
 #define SST2_CPU_AVX512VL	(1u << 4)
+#define SST2_CPU_AVX512VNNI	(1u << 5)	/* int8 kernels (qgemm.c) */
+#define SST2_CPU_AVX512BF16	(1u << 6)	/* bf16 kernels (qgemm.c) */
 
 /* The features of this CPU (and enabled by the OS) among SST2_CPU_*. */
 unsigned	sst2_cpu_features(void);

@@ -93,6 +93,21 @@ linear(float *y, const float *x, const float *w, const float *b, int M, int N, i
 	}
 }
 
+/*
+ * One of a block's six linear layers: fp32 through linear(), or in the
+ * model's reduced precision through its packed weights (qgemm.c), with
+ * scratch for the converted activation rows.
+ */
+static void
+block_linear(const sst2_model *m, float *y, const float *x, const float *w, const float *b,
+			 const qlinear *ql, void *scratch, int M, int N, int K)
+{
+	if (m->precision == SST2_PREC_FP32)
+		linear(y, x, w, b, M, N, K);
+	else
+		sst2_qlinear(y, x, ql, M, m->precision, scratch);
+}
+
 /* x[i] = LayerNorm(x[i] + r[i]) * g + b for M rows of D; r may be NULL. */
 static void
 add_layernorm(float *restrict x, const float *restrict r, const float *restrict g,
@@ -247,6 +262,7 @@ typedef struct workspace
 	float	   *h;				/* [M, H], inside big (reuses q, k, v, ctx) */
 	float	   *s;				/* [max_len, max_len] attention scores */
 	float	   *xc;				/* [n, D] [CLS] rows */
+	void	   *qs;				/* bf16/int8 activation rows (qgemm.c) */
 } workspace;
 
 /*
@@ -269,19 +285,19 @@ block(const sst2_model *m, const layer_weights *w, workspace *ws, const batch *b
 		for (int i = 0; i < b->n; i++)
 			memcpy(ws->xc + (size_t) i * D, ws->x + b->offs[i] * D, sizeof(float) * D);
 
-	linear(ws->q, xq, w->q_w, w->q_b, Mq, D, D);
-	linear(ws->k, ws->x, w->k_w, w->k_b, b->M, D, D);
-	linear(ws->v, ws->x, w->v_w, w->v_b, b->M, D, D);
+	block_linear(m, ws->q, xq, w->q_w, w->q_b, &w->ql[QL_Q], ws->qs, Mq, D, D);
+	block_linear(m, ws->k, ws->x, w->k_w, w->k_b, &w->ql[QL_K], ws->qs, b->M, D, D);
+	block_linear(m, ws->v, ws->x, w->v_w, w->v_b, &w->ql[QL_V], ws->qs, b->M, D, D);
 	attention(m, ws->q, ws->k, ws->v, ws->ctx, ws->s, b, cls_only);
-	linear(ws->t, ws->ctx, w->o_w, w->o_b, Mq, D, D);
+	block_linear(m, ws->t, ws->ctx, w->o_w, w->o_b, &w->ql[QL_O], ws->qs, Mq, D, D);
 	add_layernorm(xq, ws->t, w->sa_ln_w, w->sa_ln_b, Mq, D);
 
-	linear(ws->h, xq, w->ff1_w, w->ff1_b, Mq, H, D);
+	block_linear(m, ws->h, xq, w->ff1_w, w->ff1_b, &w->ql[QL_FF1], ws->qs, Mq, H, D);
 	if (m->cfg.activation == SST2_RELU)
 		relu(ws->h, (size_t) Mq * H);
 	else
 		gelu(ws->h, (size_t) Mq * H);
-	linear(ws->t, ws->h, w->ff2_w, w->ff2_b, Mq, D, H);
+	block_linear(m, ws->t, ws->h, w->ff2_w, w->ff2_b, &w->ql[QL_FF2], ws->qs, Mq, D, H);
 	add_layernorm(xq, ws->t, w->out_ln_w, w->out_ln_b, Mq, D);
 }
 
@@ -315,7 +331,7 @@ mul_add(size_t a, size_t b, size_t c)
 
 /* Floats of workspace for n sequences of M tokens in all, the longest max_len. */
 static size_t
-workspace_floats(const sst2_config *c, size_t M, int n, int max_len)
+workspace_floats(const sst2_config *c, sst2_precision p, size_t M, int n, int max_len)
 {
 	const size_t D = (size_t) c->dim,
 				H = (size_t) c->hidden_dim;
@@ -327,6 +343,14 @@ workspace_floats(const sst2_config *c, size_t M, int n, int max_len)
 	need = mul_add((size_t) max_len, (size_t) max_len, need);
 	need = mul_add((size_t) n, D + sizeof(size_t) / sizeof(float) + 1, need);
 	need = mul_add(1, 64, need);
+	/* bf16/int8: converted activation rows of the widest input, aligned */
+	if (p != SST2_PREC_FP32)
+	{
+		size_t		kp = (size_t) qg_pad_k(c->hidden_dim > c->dim ? c->hidden_dim : c->dim);
+		size_t		qb = sst2_qg_scratch_bytes(M, kp);
+
+		need = mul_add(1, qb / sizeof(float) + 32, need);
+	}
 	return need;
 }
 
@@ -334,7 +358,7 @@ workspace_floats(const sst2_config *c, size_t M, int n, int max_len)
 size_t
 sst2_model_workspace_bytes(const sst2_model *m, size_t M, int n_seqs, int max_len)
 {
-	size_t		f = workspace_floats(&m->cfg, M, n_seqs, max_len);
+	size_t		f = workspace_floats(&m->cfg, m->precision, M, n_seqs, max_len);
 
 	return f > SIZE_MAX / sizeof(float) ? SIZE_MAX : f * sizeof(float);
 }
@@ -398,7 +422,7 @@ sst2_model_forward(sst2_model *m, const int32_t *ids, const int *lens, int n_seq
 								  (int) ids[t], t, c->vocab_size);
 
 	big_w = (size_t) (H > 4 * D ? H : 4 * D);
-	need = workspace_floats(c, M, n_seqs, max_len);
+	need = workspace_floats(c, m->precision, M, n_seqs, max_len);
 	if (need == SIZE_MAX)
 		return sst2_set_error(err, SST2_ERR_LIMIT, "batch of %zu tokens is too large", M);
 	st = ws_reserve(m, need, err);
@@ -422,6 +446,9 @@ sst2_model_forward(sst2_model *m, const int32_t *ids, const int *lens, int n_seq
 	o += (size_t) max_len * max_len;
 	o = (o + 15) & ~(size_t) 15;
 	offs = (size_t *) (m->ws + o);
+	o += (size_t) n_seqs * (sizeof(size_t) / sizeof(float));
+	o = (o + 15) & ~(size_t) 15;
+	ws.qs = m->ws + o;
 
 	b.lens = lens;
 	b.offs = offs;

@@ -16,6 +16,7 @@
 
 #include "sst2_core.h"
 #include "safetensors.h"
+#include "qgemm.h"
 
 /* The weights of one transformer block, all fp32, PyTorch Linear layout W[out, in]. */
 typedef struct layer_weights
@@ -28,7 +29,14 @@ typedef struct layer_weights
 	const float *ff1_w, *ff1_b; /* [H, D], [H]  ffn.lin1 */
 	const float *ff2_w, *ff2_b; /* [D, H], [D]  ffn.lin2 */
 	const float *out_ln_w, *out_ln_b;	/* [D], [D] */
+	/* bf16/int8 modes: q, k, v, out_lin, lin1, lin2 (quantize.c) */
+	qlinear		ql[6];
 } layer_weights;
+
+enum
+{
+	QL_Q, QL_K, QL_V, QL_O, QL_FF1, QL_FF2, N_QL
+};
 
 /* Identity of one file of the folder, for sst2_model_changed(). */
 typedef struct file_id
@@ -52,7 +60,8 @@ typedef struct converted_weights
 	void	   *map;			/* else: the cache file, mapped read-only */
 	size_t		map_size;
 	char	   *path;			/* the cache file */
-	const float *data;			/* first converted float (heap or map + header) */
+	const uint8_t *bytes;		/* the data part (heap or map + header) */
+	const float *data;			/* the same, as floats */
 } converted_weights;
 
 struct sst2_model
@@ -68,6 +77,8 @@ struct sst2_model
 
 	st_file		weights_file;	/* the source; unmapped if nothing is used in place */
 	converted_weights conv;
+	sst2_precision precision;	/* of the six linear layers per block */
+	converted_weights qconv;	/* their bf16/int8 packing (quantize.c) */
 
 	/* the weights, all fp32 */
 	const float *word_emb;		/* [vocab_size, D] */
@@ -106,6 +117,28 @@ sst2_status sst2_convert_weights(converted_weights *cw, const st_file *src,
 								 const tensor_spec *specs, int n, size_t n_floats,
 								 const char *cache_dir, sst2_error *err);
 void		sst2_converted_free(converted_weights *cw);
+
+/* Writes the data part of a cache file (n_bytes, zeroed) at dst. */
+typedef void (*sst2_cache_fill) (void *dst, void *arg);
+
+/*
+ * The general form: n_bytes of data in format (a file name suffix, <= 15
+ * characters) made by fill from src's tensors as planned (plan: a hash of
+ * everything that decides the content besides src's identity), in a cache
+ * file in cache_dir (trusted only when its header and data hash match,
+ * else rewritten atomically) or in private memory when cache_dir is NULL.
+ */
+sst2_status sst2_cache_build(converted_weights *cw, const st_file *src,
+							 const char *format, uint64_t plan, size_t n_bytes,
+							 sst2_cache_fill fill, void *arg,
+							 const char *cache_dir, sst2_error *err);
+
+/*
+ * Pack the six linear layers of every block of m (whose fp32 weight
+ * pointers are set) at m->precision into m->qconv and fill layers[].ql.
+ */
+sst2_status sst2_quantize_weights(sst2_model *m, const tensor_spec *specs, int n_specs,
+								  const char *cache_dir, sst2_error *err);
 
 /* Guard the mapping [addr, addr+len) of m: a fault there marks m broken. */
 void		sst2_guard_add(sst2_model *m, const void *addr, size_t len);

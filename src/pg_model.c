@@ -2,9 +2,10 @@
  * pg_model.c
  *	  The models a backend holds, and which statement uses which.
  *
- *	  The current model is the one sst2.model_path names.  It is opened at the
- *	  first use, and opened again when the setting or a file of the folder
- *	  changed (inode, size, mtime) or its mapping was found truncated.  That
+ *	  The current model is the one sst2.model_path names, at sst2.precision.
+ *	  It is opened at the first use, and opened again when one of those
+ *	  settings or a file of the folder changed (inode, size, mtime) or its
+ *	  mapping was found truncated.  That
  *	  check happens once per statement: a statement's first call resolves the
  *	  current model and pins it (in fn_extra, or in an aggregate's state), and
  *	  every later row of the statement uses the pinned model.  So one
@@ -128,7 +129,7 @@ convert_labels(Sst2Model *h)
  * untranslatable label is ERROR 22P05 here, at load), the batch object.
  */
 static Sst2Model *
-model_open(const char *path, const char *cache_dir)
+model_open(const char *path, const char *cache_dir, int precision)
 {
 	sst2_model *core;
 	sst2_error	err;
@@ -138,7 +139,7 @@ model_open(const char *path, const char *cache_dir)
 	const sst2_config *cfg;
 
 	INSTR_TIME_SET_CURRENT(start);
-	if (sst2_model_open(&core, path, cache_dir, &err) != SST2_OK)
+	if (sst2_model_open_ex(&core, path, cache_dir, (sst2_precision) precision, &err) != SST2_OK)
 		sst2_report(&err);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
@@ -152,6 +153,7 @@ model_open(const char *path, const char *cache_dir)
 				 errmsg("out of memory")));
 	}
 	h->core = core;
+	h->precision = precision;
 	h->load_ms = INSTR_TIME_GET_MILLISEC(duration);
 	cfg = sst2_model_config(core);
 	PG_TRY();
@@ -202,6 +204,7 @@ resolve_current(void)
 	if (current != NULL &&
 		(strcmp(current->path, sst2_model_path) != 0 ||
 		 strcmp(current->cache_dir, cache_dir) != 0 ||
+		 current->precision != sst2_precision_setting ||
 		 sst2_model_changed(current->core)))
 	{
 		Sst2Model  *old = current;
@@ -211,7 +214,7 @@ resolve_current(void)
 	}
 	if (current == NULL)
 	{
-		current = model_open(sst2_model_path, cache_dir);
+		current = model_open(sst2_model_path, cache_dir, sst2_precision_setting);
 		current->refs = 1;
 	}
 	else if (current->labels_encoding != GetDatabaseEncoding())

@@ -30,6 +30,14 @@ int			sst2_max_length = 512;
 int			sst2_batch_size = 64;
 int			sst2_batch_memory = 256;
 static int	sst2_threads = 1;
+int			sst2_precision_setting = SST2_PREC_FP32;
+
+static const struct config_enum_entry precision_options[] = {
+	{"fp32", SST2_PREC_FP32, false},
+	{"bf16", SST2_PREC_BF16, false},
+	{"int8", SST2_PREC_INT8, false},
+	{NULL, 0, false}
+};
 
 void		_PG_init(void);
 
@@ -110,6 +118,16 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, sst2_assign_threads, NULL);
+
+	DefineCustomEnumVariable("sst2.precision",
+							 "Arithmetic of the encoder's linear layers: fp32, bf16 or int8.",
+							 "fp32 matches Hugging Face; bf16 and int8 are faster and change results slightly. Only superusers can set it.",
+							 &sst2_precision_setting,
+							 SST2_PREC_FP32,
+							 precision_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("sst2");
 

@@ -190,6 +190,44 @@ typedef struct sst2_model sst2_model;
  */
 sst2_status sst2_model_open(sst2_model **out, const char *dir,
 							const char *cache_dir, sst2_error *err);
+
+/*
+ * The arithmetic of the encoder's six linear layers per block (q, k, v,
+ * out_lin, lin1, lin2): fp32 (exact Hugging Face parity), bf16 (bf16 weights
+ * and activations, fp32 sums) or int8 (weights per output channel, symmetric;
+ * activations per row, u8 with a zero point, at run time; int32 sums).
+ * Embeddings, LayerNorm, attention, GELU and the head stay fp32.
+ */
+typedef enum sst2_precision
+{
+	SST2_PREC_FP32 = 0,
+	SST2_PREC_BF16,
+	SST2_PREC_INT8
+} sst2_precision;
+
+/* "fp32", "bf16", "int8". */
+const char *sst2_precision_name(sst2_precision p);
+
+/* The precision named s ("fp32", "bf16", "int8"); false when s names none. */
+bool		sst2_precision_parse(const char *s, sst2_precision *out);
+
+/*
+ * sst2_model_open at a precision.  bf16 and int8 convert the six linear
+ * layers once into a cache file of their own in cache_dir (format "bf16" or
+ * "i8", packed for the kernel, checked and written as the fp32 cache is), or
+ * into private memory when cache_dir is NULL.
+ */
+sst2_status sst2_model_open_ex(sst2_model **out, const char *dir,
+							   const char *cache_dir, sst2_precision precision,
+							   sst2_error *err);
+sst2_precision sst2_model_precision(const sst2_model *m);
+
+/*
+ * The kernel path the linear layers run on: for fp32 the SST2_ISA path
+ * ("avx512" ...); for int8 "avx512-vnni" or "generic"; for bf16
+ * "avx512-bf16" or "generic".
+ */
+const char *sst2_model_kernel(const sst2_model *m);
 void		sst2_model_free(sst2_model *m);
 
 const sst2_config *sst2_model_config(const sst2_model *m);
@@ -217,7 +255,7 @@ sst2_status sst2_model_fingerprint(sst2_model *m, const char **hex, sst2_error *
  * What the model is, as a JSON object (malloc'd string, UTF-8): path,
  * weights_file, dtype, dim, layers, heads, hidden_dim, vocab_size,
  * max_position_embeddings, activation, labels, bytes_mapped, isa (the kernel
- * path in use) and, when asked,
+ * path in use), precision, kernel (sst2_model_kernel) and, when asked,
  * fingerprint.  sst2_model_info() and bin/sst2 --info both print these keys.
  */
 char	   *sst2_model_info_json(sst2_model *m, bool with_fingerprint);

@@ -18,6 +18,7 @@ extern char *sst2_cache_dir;
 extern int	sst2_max_length;
 extern int	sst2_batch_size;
 extern int	sst2_batch_memory;	/* MB */
+extern int	sst2_precision_setting;		/* an sst2_precision */
 
 /*
  * A model as this backend holds it: the core model, what it was opened
@@ -31,6 +32,7 @@ typedef struct Sst2Model
 	sst2_batch *batch;			/* reused by every classification */
 	char	   *path;			/* sst2.model_path it was opened from */
 	char	   *cache_dir;
+	int			precision;		/* sst2.precision it was opened at */
 	double		load_ms;
 	int			n_labels;
 	char	  **labels;			/* [n_labels] in the database encoding */

@@ -7,8 +7,8 @@
  *
  *	  The file is named after the source's folder, its identity and the
  *	  format of its content, so another precision or packed layout gets a
- *	  file of its own: "<folder>-<16 hex digits>.<format>" (today's one
- *	  format is "f32").  It starts with a 128-byte header that ties it to one
+ *	  file of its own: "<folder>-<16 hex digits>.<format>" ("f32" here; "i8"
+ *	  and "bf16" from quantize.c, through sst2_cache_build).  It starts with a 128-byte header that ties it to one
  *	  source file (dev, inode, size, mtime), one conversion plan (names,
  *	  offsets and dtypes converted) and one content (a hash of the data part).
  *	  Then the converted tensors follow at 64-byte aligned offsets.
@@ -36,20 +36,19 @@
 #define CACHE_MAGIC "SST2WC\n"		/* 8 bytes with its NUL */
 #define CACHE_VERSION 2
 #define CACHE_HDR 128
-#define CACHE_FORMAT "f32"
 
 typedef struct cache_header
 {
 	char		magic[8];
 	uint32_t	version;
 	uint32_t	header_size;
-	char		format[16];		/* what the data is: "f32" */
+	char		format[16];		/* what the data is: "f32", "i8", "bf16" */
 	uint64_t	dev;			/* the source file's identity */
 	uint64_t	ino;
 	uint64_t	size;
 	uint64_t	mtime_ns;
 	uint64_t	plan_hash;		/* what was converted, and where it went */
-	uint64_t	n_floats;		/* length of the data part */
+	uint64_t	n_floats;		/* length of the data part, in 4-byte words */
 	uint64_t	data_hash;		/* sst2_hash_bytes of the data part */
 	char		reserved[40];
 } cache_header;
@@ -97,13 +96,14 @@ sst2_hash_bytes(uint64_t h, const void *data, size_t len)
 
 /* The header a cache file for this source and plan must have (hash aside). */
 static void
-header_fill(cache_header *h, const struct stat *st, uint64_t plan_hash, size_t n_floats)
+header_fill(cache_header *h, const struct stat *st, const char *format,
+			uint64_t plan_hash, size_t n_floats)
 {
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, CACHE_MAGIC, 8);
 	h->version = CACHE_VERSION;
 	h->header_size = CACHE_HDR;
-	snprintf(h->format, sizeof(h->format), "%s", CACHE_FORMAT);
+	snprintf(h->format, sizeof(h->format), "%s", format);
 	h->dev = (uint64_t) st->st_dev;
 	h->ino = (uint64_t) st->st_ino;
 	h->size = (uint64_t) st->st_size;
@@ -133,14 +133,25 @@ plan_hash(const tensor_spec *specs, int n)
 	return h;
 }
 
-/* Convert every planned tensor of src into dst (n_floats floats, zeroed gaps). */
-static void
-convert_all(float *dst, const st_file *src, const tensor_spec *specs, int n)
+/* What convert_all converts. */
+typedef struct convert_arg
 {
-	for (int i = 0; i < n; i++)
-		if (specs[i].convert)
-			sst2_convert_to_f32(dst + specs[i].conv_off, src->data + specs[i].t->begin,
-								(sst2_dtype) specs[i].t->dtype, specs[i].t->numel);
+	const st_file *src;
+	const tensor_spec *specs;
+	int			n;
+} convert_arg;
+
+/* Convert every planned tensor of the source into dst (zeroed gaps). */
+static void
+convert_all(void *dst, void *arg)
+{
+	const convert_arg *a = arg;
+
+	for (int i = 0; i < a->n; i++)
+		if (a->specs[i].convert)
+			sst2_convert_to_f32((float *) dst + a->specs[i].conv_off,
+								a->src->data + a->specs[i].t->begin,
+								(sst2_dtype) a->specs[i].t->dtype, a->specs[i].t->numel);
 }
 
 /*
@@ -148,8 +159,8 @@ convert_all(float *dst, const st_file *src, const tensor_spec *specs, int n)
  * rename it into place (atomically replacing whatever was there).
  */
 static sst2_status
-cache_write(const char *path, const st_file *src, const tensor_spec *specs, int n,
-			cache_header *h, sst2_error *err)
+cache_write(const char *path, sst2_cache_fill fill, void *arg, cache_header *h,
+			sst2_error *err)
 {
 	size_t		len = strlen(path);
 	char	   *tmp = malloc(len + 16);
@@ -176,7 +187,7 @@ cache_write(const char *path, const st_file *src, const tensor_spec *specs, int 
 	map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		goto fail_io;
-	convert_all((float *) ((char *) map + CACHE_HDR), src, specs, n);
+	fill((char *) map + CACHE_HDR, arg);
 	h->data_hash = sst2_hash_bytes(SST2_FNV_INIT, (char *) map + CACHE_HDR, data_bytes);
 	memcpy(map, h, sizeof(*h));
 	if (msync(map, total, MS_SYNC) != 0)
@@ -255,7 +266,8 @@ cache_try_map(converted_weights *cw, const char *path, const cache_header *want)
 	}
 	cw->map = map;
 	cw->map_size = total;
-	cw->data = (const float *) ((const char *) map + CACHE_HDR);
+	cw->bytes = (const uint8_t *) map + CACHE_HDR;
+	cw->data = (const float *) cw->bytes;
 	return true;
 }
 
@@ -325,33 +337,36 @@ cache_name(char *name, size_t size, const char *src_path, const cache_header *h,
 
 /* See model.h. */
 sst2_status
-sst2_convert_weights(converted_weights *cw, const st_file *src, const tensor_spec *specs,
-					 int n, size_t n_floats, const char *cache_dir, sst2_error *err)
+sst2_cache_build(converted_weights *cw, const st_file *src, const char *format,
+				 uint64_t plan, size_t n_bytes, sst2_cache_fill fill, void *arg,
+				 const char *cache_dir, sst2_error *err)
 {
 	cache_header h;
 	char		name[192];
 	sst2_status rc;
 
 	memset(cw, 0, sizeof(*cw));
-	if (n_floats > (SIZE_MAX - CACHE_HDR) / sizeof(float))
+	n_bytes = (n_bytes + 63) & ~(size_t) 63;
+	if (n_bytes > SIZE_MAX - CACHE_HDR - 64)
 		return sst2_set_error(err, SST2_ERR_LIMIT, "\"%s\" is too large to convert", src->path);
 
 	if (cache_dir == NULL)
 	{
 		void	   *p = NULL;
 
-		if (posix_memalign(&p, 64, n_floats * sizeof(float)) != 0)
+		if (posix_memalign(&p, 64, n_bytes) != 0)
 			return sst2_set_error(err, SST2_ERR_NOMEM,
-								  "out of memory converting \"%s\" to fp32 (%zu bytes)",
-								  src->path, n_floats * sizeof(float));
-		memset(p, 0, n_floats * sizeof(float));
-		convert_all(p, src, specs, n);
+								  "out of memory converting \"%s\" to %s (%zu bytes)",
+								  src->path, format, n_bytes);
+		memset(p, 0, n_bytes);
+		fill(p, arg);
 		cw->heap = p;
+		cw->bytes = p;
 		cw->data = p;
 		return SST2_OK;
 	}
 
-	header_fill(&h, &src->file_stat, plan_hash(specs, n), n_floats);
+	header_fill(&h, &src->file_stat, format, plan, n_bytes / 4);
 	if ((rc = check_cache_dir(cache_dir, err)) != SST2_OK ||
 		(rc = cache_name(name, sizeof(name), src->path, &h, err)) != SST2_OK)
 		return rc;
@@ -361,13 +376,26 @@ sst2_convert_weights(converted_weights *cw, const st_file *src, const tensor_spe
 
 	if (cache_try_map(cw, cw->path, &h))
 		return SST2_OK;
-	rc = cache_write(cw->path, src, specs, n, &h, err);
+	rc = cache_write(cw->path, fill, arg, &h, err);
 	if (rc != SST2_OK)
 		return rc;
 	if (!cache_try_map(cw, cw->path, &h))
 		return sst2_set_error_errno(err, SST2_ERR_IO, errno,
 									"could not map cache file \"%s\" just written", cw->path);
 	return SST2_OK;
+}
+
+/* See model.h. */
+sst2_status
+sst2_convert_weights(converted_weights *cw, const st_file *src, const tensor_spec *specs,
+					 int n, size_t n_floats, const char *cache_dir, sst2_error *err)
+{
+	convert_arg a = {src, specs, n};
+
+	if (n_floats > (SIZE_MAX - CACHE_HDR - 64) / sizeof(float))
+		return sst2_set_error(err, SST2_ERR_LIMIT, "\"%s\" is too large to convert", src->path);
+	return sst2_cache_build(cw, src, "f32", plan_hash(specs, n), n_floats * sizeof(float),
+							convert_all, &a, cache_dir, err);
 }
 
 /* Unmap or free the converted weights. */
