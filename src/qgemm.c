@@ -38,19 +38,13 @@ sst2_qg_quantize_rows(uint8_t *xq, float *xs, int32_t *xz, const float *x, int l
 			lo = xi[k] < lo ? xi[k] : lo;
 			hi = xi[k] > hi ? xi[k] : hi;
 		}
-		/* hi / 255 - lo / 255: no overflow even for -FLT_MAX .. FLT_MAX */
-		s = hi / 255.0f - lo / 255.0f;
-		if (!(s > 0.0f))
+		if (!qg_row_scale(lo, hi, &s, &z))
 		{
-			/* an all-zero row (or NaN, or below 255 * the least float) */
 			memset(qi, 0, (size_t) Kp);
 			xs[i] = 0.0f;
 			xz[i] = 0;
 			continue;
 		}
-		/* divided, not multiplied by 1 / s, which overflows for tiny rows */
-		z = (int) lrintf(-lo / s);
-		z = z < 0 ? 0 : z > 255 ? 255 : z;
 		for (int k = 0; k < K; k++)
 		{
 			int			q = (int) lrintf(xi[k] / s) + z;

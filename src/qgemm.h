@@ -28,6 +28,8 @@
 #ifndef SST2_QGEMM_H
 #define SST2_QGEMM_H
 
+#include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +60,26 @@ typedef enum qg_path
 } qg_path;
 
 /* Padded sizes. */
+/*
+ * The u8 quantization of an activation row from its range [lo, hi]: scale
+ * *s and zero point *z.  Returns false for a row that quantizes to zeros (all
+ * zero, NaN, or a range below 255 times the least float).  hi / 255 - lo / 255
+ * cannot overflow even for -FLT_MAX .. FLT_MAX; -lo / s is divided, not
+ * multiplied by 1 / s, which overflows for tiny rows.
+ */
+static inline bool
+qg_row_scale(float lo, float hi, float *s, int *z)
+{
+	int			zp;
+
+	*s = hi / 255.0f - lo / 255.0f;
+	if (!(*s > 0.0f))
+		return false;
+	zp = (int) lrintf(-lo / *s);
+	*z = zp < 0 ? 0 : zp > 255 ? 255 : zp;
+	return true;
+}
+
 static inline int
 qg_pad_n(int n)
 {

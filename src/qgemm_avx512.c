@@ -335,16 +335,13 @@ sst2_qg_quantize_rows_avx512(uint8_t *xq, float *xs, int32_t *xz, const float *x
 		}
 		lo = _mm512_reduce_min_ps(vlo);
 		hi = _mm512_reduce_max_ps(vhi);
-		s = hi / 255.0f - lo / 255.0f;
-		if (!(s > 0.0f))
+		if (!qg_row_scale(lo, hi, &s, &z))
 		{
 			memset(qi, 0, (size_t) Kp);
 			xs[i] = 0.0f;
 			xz[i] = 0;
 			continue;
 		}
-		z = (int) lrintf(-lo / s);
-		z = z < 0 ? 0 : z > 255 ? 255 : z;
 		vs = _mm512_set1_ps(s);
 		vz = _mm512_set1_epi32(z);
 		for (k = 0; k < Kp; k += 16)

@@ -12,7 +12,7 @@ HL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 fail=0
 
 # Skip unless the tiny model exists.
-need_tiny() { [ -f "${SST2_TINY_MODEL:-/nonexistent}/model.safetensors" ] || { echo "SKIP: no tiny model (needs ../shared/tools/detweights.py)"; exit 77; }; }
+need_tiny() { [ -f "${SST2_TINY_MODEL:-/nonexistent}/model.safetensors" ] || { echo "FAIL: SST2_TINY_MODEL is not a model folder (scripts/test.sh makes it with bin/sst2 --make-det)"; exit 1; }; }
 
 hl_init() { # NAME
 	T="$SST2_TEST_TMP/$1"; rm -rf "$T"; mkdir -p "$T"; chmod 755 "$T"
