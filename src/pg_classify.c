@@ -12,6 +12,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "sst2_pg.h"
 
@@ -62,10 +63,14 @@ sst2_tokenize_text(const Sst2Model *h, text *t, int32 *ids, int max_ids)
 	return sst2_tokenize(sst2_model_tokenizer(h->core), utf8, len, ids, max_ids);
 }
 
-/* See sst2_pg.h. */
-void
-sst2_array_texts(ArrayType *arr, const char *fname, int *n, bool **nulls,
-				 text ***texts, int *n_texts)
+/*
+ * The elements of a one-dimensional text[] (fname names the function in the
+ * error for other shapes): *n elements with their *nulls, and the *n_texts
+ * non-NULL ones in order in *texts.
+ */
+static void
+array_texts(ArrayType *arr, const char *fname, int *n, bool **nulls,
+			text ***texts, int *n_texts)
 {
 	Datum	   *elems;
 
@@ -79,6 +84,40 @@ sst2_array_texts(ArrayType *arr, const char *fname, int *n, bool **nulls,
 	for (int i = 0; i < *n; i++)
 		if (!(*nulls)[i])
 			(*texts)[(*n_texts)++] = DatumGetTextPP(elems[i]);
+}
+
+/* See sst2_pg.h. */
+float *
+sst2_classify_array(FmgrInfo *flinfo, ArrayType *arr, const char *fname,
+					Sst2Model **h, int *n, bool **nulls)
+{
+	text	  **texts;
+	int			n_texts;
+	float	   *logits;
+
+	array_texts(arr, fname, n, nulls, &texts, &n_texts);
+	*h = sst2_statement_model(flinfo);
+	logits = palloc(sizeof(float) * (*h)->n_labels * Max(n_texts, 1));
+	if (n_texts > 0)
+		sst2_classify_texts(*h, texts, n_texts, logits);
+	return logits;
+}
+
+/* See sst2_pg.h. */
+ArrayType *
+sst2_make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	if (n == 0)
+		return construct_empty_array(elemtype);
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return construct_md_array(elems, nulls, 1, dims, lbs, elemtype,
+							  typlen, typbyval, typalign);
 }
 
 /*
@@ -133,3 +172,15 @@ sst2_result_datum(const Sst2Model *h, TupleDesc tupdesc, int label, float score)
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
+/* See sst2_pg.h. */
+float *
+sst2_classify_arg(FunctionCallInfo fcinfo, Sst2Model **h)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	float	   *logits;
+
+	*h = sst2_statement_model(fcinfo->flinfo);
+	logits = palloc(sizeof(float) * (*h)->n_labels);
+	sst2_classify_texts(*h, &t, 1, logits);
+	return logits;
+}

@@ -58,8 +58,7 @@ PG_FUNCTION_INFO_V1(sst2_classify);
 Datum
 sst2_classify(PG_FUNCTION_ARGS)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	Sst2Model  *h = sst2_statement_model(fcinfo->flinfo);
+	Sst2Model  *h;
 	TupleDesc	tupdesc;
 	float	   *logits;
 	float		score;
@@ -71,8 +70,7 @@ sst2_classify(PG_FUNCTION_ARGS)
 				 errmsg("function returning record called in context that cannot accept type record")));
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	logits = palloc(sizeof(float) * h->n_labels);
-	sst2_classify_texts(h, &t, 1, logits);
+	logits = sst2_classify_arg(fcinfo, &h);
 	top = sst2_top_label(logits, h->n_labels, &score);
 	PG_RETURN_DATUM(sst2_result_datum(h, tupdesc, top, score));
 }
@@ -84,16 +82,13 @@ PG_FUNCTION_INFO_V1(sst2_logits);
 Datum
 sst2_logits(PG_FUNCTION_ARGS)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	Sst2Model  *h = sst2_statement_model(fcinfo->flinfo);
-	float	   *logits = palloc(sizeof(float) * h->n_labels);
+	Sst2Model  *h;
+	float	   *logits = sst2_classify_arg(fcinfo, &h);
 	Datum	   *elems = palloc(sizeof(Datum) * h->n_labels);
 
-	sst2_classify_texts(h, &t, 1, logits);
 	for (int i = 0; i < h->n_labels; i++)
 		elems[i] = Float4GetDatum(logits[i]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, h->n_labels, FLOAT4OID,
-										  sizeof(float4), true, TYPALIGN_INT));
+	PG_RETURN_ARRAYTYPE_P(sst2_make_array(elems, NULL, h->n_labels, FLOAT4OID));
 }
 
 /*
@@ -113,8 +108,7 @@ sst2_tokenize_sql(PG_FUNCTION_ARGS)
 
 	for (int i = 0; i < n; i++)
 		elems[i] = Int32GetDatum(ids[i]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, INT4OID,
-										  sizeof(int32), true, TYPALIGN_INT));
+	PG_RETURN_ARRAYTYPE_P(sst2_make_array(elems, NULL, n, INT4OID));
 }
 
 /*

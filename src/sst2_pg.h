@@ -77,12 +77,23 @@ extern const char *sst2_text_utf8(text *t, int *len);
 extern int	sst2_tokenize_text(const Sst2Model *h, text *t, int32 *ids, int max_ids);
 
 /*
- * The elements of a one-dimensional text[] (fname names the function in the
- * error for other shapes): *n elements with their *nulls, and the *n_texts
- * non-NULL ones in order in *texts.
+ * Classify the elements of a one-dimensional text[] argument of the function
+ * called through flinfo (fname names it in the error for other shapes): *h
+ * is the statement's model, *n the elements with their *nulls; returns the
+ * logits of the non-NULL ones, in order, n_labels each.  Every function that
+ * takes a text[] goes through here.
  */
-extern void sst2_array_texts(ArrayType *arr, const char *fname, int *n, bool **nulls,
-							 text ***texts, int *n_texts);
+extern float *sst2_classify_array(FmgrInfo *flinfo, ArrayType *arr, const char *fname,
+								  Sst2Model **h, int *n, bool **nulls);
+
+/* A one-dimensional array of n elements of elemtype (NULL where nulls[i]). */
+extern ArrayType *sst2_make_array(Datum *elems, bool *nulls, int n, Oid elemtype);
+
+/*
+ * Classify the text argument 0 of a scalar function (not NULL: the functions
+ * are STRICT) with the statement's model *h; returns its n_labels logits.
+ */
+extern float *sst2_classify_arg(FunctionCallInfo fcinfo, Sst2Model **h);
 
 /* Classify n non-NULL texts; writes n * n_labels logits. */
 extern void sst2_classify_texts(Sst2Model *h, text **texts, int n, float *logits);
