@@ -30,6 +30,7 @@
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 
 #include "sst2_pg.h"
 
@@ -219,6 +220,8 @@ resolve_current(void)
 	{
 		current = model_open(sst2_model_path, cache_dir, sst2_precision_setting);
 		current->refs = 1;
+		/* plans made before may hold the previous model's folded results */
+		ResetPlanCache();
 	}
 	else if (current->labels_encoding != GetDatabaseEncoding())
 		convert_labels(current);	/* opened by the postmaster */
