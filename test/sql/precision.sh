@@ -81,8 +81,9 @@ check "a non-superuser cannot SET sst2.precision: $(grep -m1 ERROR <<<"$err")" "
 psql -X -q -d $DB -c "DROP ROLE sst2_prec_user" >/dev/null 2>&1
 
 # the cache files: one per precision; damaged or swapped, never used
-i8=$(ls "$DATA"/sst2_cache/*.i8 2>/dev/null | head -n 1)
-bf=$(ls "$DATA"/sst2_cache/*.bf16 2>/dev/null | head -n 1)
+# (this model's files: other tests leave cache files of their own models there)
+i8=$(ls "$DATA"/sst2_cache/"$(basename "$MODEL")"-*.i8 2>/dev/null | head -n 1)
+bf=$(ls "$DATA"/sst2_cache/"$(basename "$MODEL")"-*.bf16 2>/dev/null | head -n 1)
 check "cache files written: $(basename "${i8:-none}") $(basename "${bf:-none}")" "$([ -f "$i8" ] && [ -f "$bf" ] && echo true || echo false)"
 if [ -f "$i8" ] && [ -f "$bf" ]; then
 	truncate -s 4096 "$i8"
