@@ -18,9 +18,11 @@
 #   SST2_HF_BASE      the hub or a mirror with its /REPO/resolve/REVISION/FILE
 #                     layout, file:// included (default: https://huggingface.co)
 #
-# Needs curl and network access to the hub (not available on the project's
-# build machines: test/pkg/download.sh runs this script against a file://
-# mirror of the sst2-mini model instead).
+# Needs curl (installed with apt-get when run as root and missing; otherwise
+# the script says how, before doing anything), make and a C compiler unless
+# bin/sst2 is built (scripts/demo.sh installs them), and network access to the
+# hub (not available on the project's build machines: test/pkg/download.sh runs
+# this script against a file:// mirror of the sst2-mini model instead).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:?usage: $0 OUTDIR}
@@ -56,8 +58,27 @@ expected_size() {
 	fi
 }
 
+
 # fail MESSAGE: report and stop (the EXIT trap removes the partial folder).
 fail() { echo "download_model.sh: $*" >&2; exit 1; }
+
+# The programs it needs, before anything is written: curl (installed when we are root),
+# and make and cc to build bin/sst2 when it is not built yet.
+if ! command -v curl >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "download_model.sh: curl is missing; installing it (apt-get install curl)" >&2
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl; } </dev/null >/dev/null 2>&1
+		command -v curl >/dev/null 2>&1 || fail "curl is not installed and apt-get install curl failed: install curl and run again"
+	else
+		fail "curl is not installed: install it first (sudo apt-get install curl)"
+	fi
+fi
+if [ ! -x "$ROOT/bin/sst2" ]; then
+	for p in make cc; do
+		command -v $p >/dev/null 2>&1 ||
+			fail "$p is not installed (needed to build bin/sst2, which checks the download): run scripts/demo.sh first, or sudo apt-get install build-essential pkg-config libopenblas-dev libutf8proc-dev libjson-c-dev"
+	done
+fi
 
 TMP="$OUT.tmp.$$"
 OLD="$OUT.old.$$"

