@@ -21,7 +21,7 @@ else
 	log "model: $SST2_MODEL (SST2_MODEL)"
 fi
 [ -f "$SST2_MODEL/config.json" ] || { log "no checkpoint at $SST2_MODEL (set SST2_MODEL; scripts/download_model.sh DIR fetches the real one)"; exit 1; }
-SST2_MODEL=$(cd "$SST2_MODEL" && pwd)
+SST2_MODEL=$(server_model "$(cd "$SST2_MODEL" && pwd)")
 # preloaded, as the README recommends: the model opens at server start and sst2_stats counts
 SST2_PRELOAD=1 timed "start a throwaway PostgreSQL 15 cluster ($SST2_WORK/demo, port $SST2_PGPORT)" \
 	start_cluster demo "$SST2_MODEL"

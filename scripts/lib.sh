@@ -89,6 +89,24 @@ build_install() {
 	fi
 }
 
+# server_model DIR: print a path of the model folder DIR that the server's OS user can read.
+# DIR itself when it can (a clone in a home folder that is not world-readable, e.g. root's,
+# is not), otherwise a copy in $SST2_WORK/models, made once and refreshed when DIR changes.
+server_model() {
+	local dir=$1 name copy
+	if [ "$(id -u)" != 0 ] || runuser -u postgres -- test -r "$dir/config.json" 2>/dev/null; then
+		echo "$dir"; return 0
+	fi
+	name=$(basename "$dir"); copy="$SST2_WORK/models/$name"
+	if ! diff -rq "$dir" "$copy" >/dev/null 2>&1; then
+		log "the server's user (postgres) cannot read $dir: using a copy in $copy"
+		mkdir -p "$SST2_WORK/models"; chmod a+rx "$SST2_WORK" "$SST2_WORK/models"
+		rm -rf "$copy.tmp"; cp -r "$dir" "$copy.tmp"; chmod -R a+rX "$copy.tmp"
+		rm -rf "$copy"; mv "$copy.tmp" "$copy"
+	fi
+	echo "$copy"
+}
+
 # Generate a deterministic checkpoint folder (bin/sst2 --make-det, src/detgen.c) once;
 # scripts/test.sh's det_sha256 step checks it against test/data/PROVENANCE.md.
 det_model() { # NAME [--dim N --layers N --heads N --hidden N]

@@ -9,8 +9,9 @@
 #       while it is complete and was made with the same SUITE and options; otherwise rebuilt
 #       (into a temporary folder, renamed when done; the log is $SST2_ROOTS/base/NAME.log).
 #       The root trusts the CA certificates this machine trusts and uses its apt proxy and
-#       Check-Valid-Until / Check-Date settings.  Its apt lists are not kept: like any fresh
-#       machine it needs `apt-get update` before `apt-get install`.
+#       Check-Valid-Until / Check-Date settings, and its dpkg does not fsync (force-unsafe-io,
+#       as in Debian's container images).  Its apt lists are not kept: like any fresh machine
+#       it needs `apt-get update` before `apt-get install`.
 #   scripts/root.sh new NAME COPY
 #       A fresh working copy COPY of the base root NAME (any old COPY is removed first);
 #       prints its path.  COPY is a name (kept in $SST2_ROOTS/copy/COPY) or an absolute path.
@@ -94,7 +95,7 @@ cmd_base() {
 	need_root base
 	local name=$1 suite=$2; shift 2
 	local dir; dir=$(base_dir "$name")
-	local want="suite=$suite mirror=$MIRROR options=$*"
+	local want="suite=$suite mirror=$MIRROR options=$* unsafe-io"
 	mkdir -p "$SST2_ROOTS/base"
 	exec 9>"$SST2_ROOTS/base/.$name.lock"
 	flock 9
@@ -112,7 +113,9 @@ cmd_base() {
 	local tmp="$dir.tmp.$$" log="$dir.log" t0=$SECONDS
 	rm -rf "$dir".tmp.*
 	say "making the $suite root $name (mmdebstrap $*; log: $log)"
-	if ! mmdebstrap --variant=apt --mode=root "${aptopts[@]}" "$@" "$suite" "$tmp" "${mirrors[@]}" \
+	# dpkg without fsync inside the root (as Debian's container images do): a throwaway root
+	# needs no crash safety, and a busy disk makes fsync per file cost many minutes
+	if ! mmdebstrap --variant=apt --mode=root --dpkgopt=force-unsafe-io "${aptopts[@]}" "$@" "$suite" "$tmp" "${mirrors[@]}" \
 		</dev/null >"$log" 2>&1; then
 		tail -n 30 "$log" >&2
 		rm -rf "$tmp"

@@ -56,7 +56,7 @@ timed "build and install sst2" build_install || setup_failed "build failed"
 
 DET=$(det_model distilbert-det)
 TINY=$(det_model tiny-det --dim 64 --layers 2 --heads 2 --hidden 128)
-MINI=$ROOT/models/sst2-mini
+MINI=$(server_model "$ROOT/models/sst2-mini")
 export SST2_DET_MODEL=$DET SST2_TINY_MODEL=$TINY SST2_MINI_MODEL=$MINI
 export SST2_TEST_TMP="$SST2_WORK/tmp"; mkdir -p "$SST2_TEST_TMP"
 
