@@ -18,33 +18,56 @@ export PG_CONFIG=${PG_CONFIG:-$PGBIN/pg_config}
 export SST2_DATA SST2_WORK
 PY=/usr/bin/python3
 
-APT_PACKAGES="build-essential pkg-config postgresql-15 postgresql-server-dev-15 libopenblas-dev
- libutf8proc-dev libjson-c-dev python3-numpy python3-onnx clang libclang-rt-14-dev valgrind util-linux"
+# What the main job needs (scripts/demo.sh): build, install and run the extension.
+DEMO_PACKAGES="build-essential pkg-config postgresql-15 postgresql-server-dev-15 libopenblas-dev
+ libutf8proc-dev libjson-c-dev"
+# What only the tests need on top (scripts/test.sh): the Python and npm oracles, the fuzzers'
+# clang, valgrind, and curl for scripts/download_model.sh.
+TEST_PACKAGES="python3-numpy python3-onnx clang libclang-rt-14-dev valgrind curl"
 
 log() { printf '==> %s\n' "$*" >&2; }
+
+# timed DESCRIPTION CMD...: run one step of a script, saying what it does and how long it took.
+timed() {
+	local what=$1 t0=$SECONDS rc=0; shift
+	log "$what"
+	"$@" || rc=$?
+	if [ $rc = 0 ]; then log "    done in $((SECONDS - t0)) s"
+	else log "    FAILED after $((SECONDS - t0)) s: $what"; fi
+	return $rc
+}
 
 # Run a command as the database's OS user (postgres when we are root).
 as_pg() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Install the Debian packages and npm oracles that are missing.
-ensure_deps() {
-	local missing=""
-	for p in $APT_PACKAGES; do
+# ensure_packages PKG...: install the Debian packages that are missing (as root; otherwise say
+# which and how, and fail).  NODE=1 also wants node and npm (any node on PATH will do).
+ensure_packages() {
+	local missing="" p
+	for p in "$@"; do
 		dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 	done
-	# Node.js runs the oracles; the machine image ships it (not always as a Debian package)
-	command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
-	if [ -n "$missing" ]; then
-		if [ "$(id -u)" != 0 ]; then
-			log "missing packages:$missing (run as root, or: sudo apt-get install$missing)"; return 1
-		fi
-		log "apt-get install$missing"
-		apt-get update -qq >/dev/null
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	if [ "${NODE:-0}" = 1 ] && ! command -v npm >/dev/null 2>&1; then missing="$missing nodejs npm"; fi
+	[ -n "$missing" ] || return 0
+	if [ "$(id -u)" != 0 ]; then
+		log "missing Debian packages:$missing"
+		log "install them first (sudo apt-get install$missing), or run this script as root"
+		return 1
 	fi
+	log "installing Debian packages:$missing"
+	log "(a first run on a fresh machine downloads them and what they depend on: minutes)"
+	apt-get update -qq >/dev/null || { log "apt-get update failed"; return 1; }
+	local plan
+	plan=$(apt-get install --assume-no $missing 2>/dev/null | grep -E 'newly installed|^Need to get' || true)
+	[ -n "$plan" ] && log "apt-get: $(tr '\n' ' ' <<<"$plan")"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing </dev/null >/dev/null ||
+		{ log "apt-get install$missing failed"; return 1; }
 }
+
+ensure_deps() { ensure_packages $DEMO_PACKAGES; }
+ensure_test_deps() { NODE=1 ensure_packages $DEMO_PACKAGES $TEST_PACKAGES; }
 
 # npm oracles (Hugging Face tokenizers, ONNX Runtime) for the tests; not ours.
 ensure_oracles() {
@@ -64,6 +87,24 @@ build_install() {
 	else
 		sudo make -C "$ROOT" -s install >/dev/null
 	fi
+}
+
+# server_model DIR: print a path of the model folder DIR that the server's OS user can read.
+# DIR itself when it can (a clone in a home folder that is not world-readable, e.g. root's,
+# is not), otherwise a copy in $SST2_WORK/models, made once and refreshed when DIR changes.
+server_model() {
+	local dir=$1 name copy
+	if [ "$(id -u)" != 0 ] || runuser -u postgres -- test -r "$dir/config.json" 2>/dev/null; then
+		echo "$dir"; return 0
+	fi
+	name=$(basename "$dir"); copy="$SST2_WORK/models/$name"
+	if ! diff -rq "$dir" "$copy" >/dev/null 2>&1; then
+		log "the server's user (postgres) cannot read $dir: using a copy in $copy"
+		mkdir -p "$SST2_WORK/models"; chmod a+rx "$SST2_WORK" "$SST2_WORK/models"
+		rm -rf "$copy.tmp"; cp -r "$dir" "$copy.tmp"; chmod -R a+rX "$copy.tmp"
+		rm -rf "$copy"; mv "$copy.tmp" "$copy"
+	fi
+	echo "$copy"
 }
 
 # Generate a deterministic checkpoint folder (bin/sst2 --make-det, src/detgen.c) once;

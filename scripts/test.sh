@@ -9,6 +9,8 @@
 #   SST2_QUICK=1       shorter fuzz and differential runs (local iteration)
 #   SST2_FUZZ_SECONDS  seconds per fuzz target (default 60)
 #   SST2_ONLY=REGEX    run only the steps whose name matches
+#   SST2_BUSY=1        keep one core busy with a busy loop for the whole run (CI does): no test
+#                      may depend on a quiet machine
 source "$(dirname "$0")/lib.sh"
 set +e
 
@@ -30,14 +32,31 @@ step() {
 	esac
 }
 
+BUSY_PID=""
+cleanup() {
+	stop_cluster
+	if [ -n "$BUSY_PID" ]; then kill "$BUSY_PID" 2>/dev/null; wait "$BUSY_PID" 2>/dev/null; fi
+	return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ "${SST2_BUSY:-0}" = 1 ]; then
+	(while :; do :; done) &
+	BUSY_PID=$!
+	log "SST2_BUSY=1: a busy loop (pid $BUSY_PID) keeps one core busy until the end of the run"
+fi
+
+# setup FAILURE: the run cannot go on; still end with the closing line.
+setup_failed() { echo "$1"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+
 mkdir -p "$LOGDIR"
-ensure_deps || exit 1
-ensure_oracles || exit 1
-build_install || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+timed "Debian packages for the extension and the tests" ensure_test_deps || setup_failed "could not install the packages"
+timed "npm oracles" ensure_oracles || setup_failed "npm ci failed (test/oracle)"
+timed "build and install sst2" build_install || setup_failed "build failed"
 
 DET=$(det_model distilbert-det)
 TINY=$(det_model tiny-det --dim 64 --layers 2 --heads 2 --hidden 128)
-MINI=$ROOT/models/sst2-mini
+MINI=$(server_model "$ROOT/models/sst2-mini")
 export SST2_DET_MODEL=$DET SST2_TINY_MODEL=$TINY SST2_MINI_MODEL=$MINI
 export SST2_TEST_TMP="$SST2_WORK/tmp"; mkdir -p "$SST2_TEST_TMP"
 
@@ -67,7 +86,6 @@ step valgrind bash scripts/valgrind.sh
 
 # ---- PostgreSQL: a throwaway cluster with the sst2-mini model
 start_cluster test "$MINI"
-trap stop_cluster EXIT
 
 # pg_regress: one result per regression test
 make -s installcheck >"$LOGDIR/installcheck.log" 2>&1

@@ -8,6 +8,18 @@
 # /srv/models/sst2 with the test model's.  Also checked: ALTER SYSTEM without
 # LOAD fails on such a cluster (so the test would catch the old instructions),
 # and the unset-path error's HINT, run as given in a new session, works too.
+#
+# Then README.md as a newcomer reads it, top to bottom: `SST2_KEEP=1 bash scripts/demo.sh`,
+# whose output must hold the README's opening example (statements and output) verbatim; the
+# command the demo prints to open a session, run as printed with a clean environment; and in
+# it, every ```sql block of README.md in order (test/pkg/readme_sql.sh), each with
+# ON_ERROR_STOP: the one-server examples in database postgres, the "More than one server"
+# blocks in databases shard1 and shard2 ("On every shard") and coordinator, on that same
+# cluster.  The coordinator block's placeholders are replaced (host 'shardN.example', dbname
+# 'reviews' by the cluster's socket, port and database shardN; user 'app', password 'secret'
+# by the superuser postgres), and the 872 SST-2 dev sentences are loaded through the
+# coordinator before its queries, as scripts/shards.sh does; the counts the README shows
+# must come out.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../../scripts/lib.sh"
@@ -80,5 +92,77 @@ grep -q '(POSITIVE,0\.9' "$SST2_TEST_TMP/readme_use.out" && ok "the use block cl
 read -r label path < <(psql -X -At -F' ' -c "SELECT (sst2_classify('dull , tedious and far too long .')).label, sst2_model_info()->>'path'")
 [ "$label" = NEGATIVE ] && [ "$path" = "$MODEL" ] && ok "a new session classifies with $path" || bad "new session: $label $path"
 
-if [ $fails = 0 ]; then echo "PASS: readme (deps, build, configure, use blocks as written; HINT)"
+stop_cluster
+
+# 4. The README top to bottom on the demo's kept cluster.
+DEMO_OUT="$SST2_TEST_TMP/readme_demo.out"
+trap 'stop_cluster; stop_cluster_dir "$SST2_WORK/demo"' EXIT
+if (cd "$ROOT" && unset SST2_MODEL && SST2_KEEP=1 bash scripts/demo.sh) </dev/null >"$DEMO_OUT" 2>"$DEMO_OUT.err"; then
+	ok "SST2_KEEP=1 bash scripts/demo.sh"
+else bad "the demo failed:"; tail -n 20 "$DEMO_OUT.err"; fi
+SQL="$SST2_TEST_TMP/readme_sql"; rm -rf "$SQL"
+bash "$HERE/../pkg/readme_sql.sh" "$SQL" >"$SQL.list"
+# the opening example is what the demo prints: its statements, then its output as comments
+sed -n '/^CREATE EXTENSION sst2;$/,/^([0-9]* rows)$/p' "$DEMO_OUT" | sed 's/ *$//' >"$SQL/demo_printed"
+sed -E 's/^-- ?//; s/ *$//' "$SQL/01.sql" >"$SQL/readme_opening"
+if [ -s "$SQL/demo_printed" ] && cmp -s "$SQL/demo_printed" "$SQL/readme_opening"; then
+	ok "README's opening example is what the demo prints ($(wc -l <"$SQL/readme_opening") lines)"
+else bad "README's opening example differs from the demo's output:"; diff "$SQL/readme_opening" "$SQL/demo_printed" || true; fi
+hint=$(grep -E '^(sudo -u postgres |runuser -u postgres -- )?psql -h ' "$DEMO_OUT" | tail -n 1 || true)
+echo "the demo's command to open a session: $hint"
+# hint_psql [DB]: the demo's command as printed (another database when given), in a clean
+# environment, statements on stdin
+hint_psql() {
+	local cmd=$hint
+	[ -n "${1:-}" ] && cmd=${cmd/-d postgres/-d $1}
+	env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/ LANG=C.UTF-8 \
+		bash -c "$cmd -X -v ON_ERROR_STOP=1"
+}
+if [ -n "$hint" ] && [ "$(hint_psql <<<"SELECT current_user, current_database();" | sed -n 3p | tr -d ' ')" = "postgres|postgres" ]; then
+	ok "the demo's command opens a session (as postgres, database postgres)"
+else bad "the demo's command does not open a session: '$hint'"; fi
+DEMO_RUN="$SST2_WORK/demo/run"
+hint_psql <<<"CREATE DATABASE shard1; CREATE DATABASE shard2; CREATE DATABASE coordinator;" >/dev/null ||
+	bad "could not create the shard and coordinator databases"
+loaded=0
+while read -r n where line; do
+	f="$SQL/$n.sql"
+	case $where in
+	server) dbs="" ;;
+	shard) dbs="shard1 shard2" ;;
+	coordinator)
+		dbs=coordinator
+		sed -i -E "s|host 'shard([0-9]+)\.example', dbname 'reviews'|host '$DEMO_RUN', port '$SST2_PGPORT', dbname 'shard\1'|;
+			s|user 'app', password 'secret'|user 'postgres'|" "$f"
+		# the queries (the block that starts with SELECT) run on the dev sentences, loaded
+		# through the coordinator
+		if [ $loaded = 0 ] && head -n 1 "$f" | grep -q '^SELECT'; then
+			psql -X -q -v ON_ERROR_STOP=1 -h "$DEMO_RUN" -p "$SST2_PGPORT" -U postgres -d coordinator \
+				-c "CREATE TEMP TABLE dev (n serial, review text)" \
+				-c "\\copy dev (review) FROM PROGRAM 'tail -n +2 $SST2_DATA/sst2/dev.tsv | cut -f1' WITH (FORMAT text)" \
+				-c "INSERT INTO reviews (id, review) SELECT n, review FROM dev" >/dev/null ||
+				bad "loading the dev sentences through the coordinator"
+			loaded=1
+		fi ;;
+	*) bad "README.md line $line: unknown readme-sql target '$where'"; continue ;;
+	esac
+	for db in ${dbs:-postgres}; do
+		if hint_psql "$([ -n "$dbs" ] && echo "$db")" <"$f" >"$f.$db.out" 2>&1; then
+			ok "README sql block $n (line $line) in database $db"
+		else bad "README sql block $n (line $line) in database $db:"; tail -n 15 "$f.$db.out"; fi
+	done
+done <"$SQL.list"
+[ "$(wc -l <"$SQL.list")" -ge 5 ] && ok "$(wc -l <"$SQL.list") sql blocks run, in order" || bad "only $(wc -l <"$SQL.list") sql blocks found"
+# what the README says these blocks give
+last=$(tail -n 1 "$SQL.list" | cut -d' ' -f1)
+counts=$(grep -E '^ (NEGATIVE|POSITIVE) +\| +[0-9]+$' "$SQL/$last.sql.coordinator.out" | tr -s ' ' | sort | uniq -c | tr -s ' ' | tr '\n' ';' || true)
+# (the labels stored by the trigger and those counted on the shards: both as the README shows)
+[ "$counts" = " 2 NEGATIVE | 408; 2 POSITIVE | 464;" ] && ok "labels through the coordinator: NEGATIVE 408, POSITIVE 464, as the README shows" ||
+	bad "labels through the coordinator: '$counts', the README shows NEGATIVE 408, POSITIVE 464 (twice)"
+ins=$(grep -E '^ POSITIVE \| 0\.[0-9]+$' "$SQL/$last.sql.coordinator.out" | awk '{ printf "%.4f", $3 }' || true)
+[ "$ins" = 0.9998 ] && ok "the INSERT through the coordinator is classified on its shard: POSITIVE $ins" ||
+	bad "INSERT ... RETURNING label, score: '$(tail -n 4 "$SQL/$last.sql.coordinator.out" | tr '\n' ' ')', the README shows POSITIVE 0.9998…"
+stop_cluster_dir "$SST2_WORK/demo"
+
+if [ $fails = 0 ]; then echo "PASS: readme (deps, build, configure, use blocks as written; HINT; the demo's session; every sql block in order)"
 else echo "FAIL: readme ($fails checks failed)"; exit 1; fi
