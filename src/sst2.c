@@ -21,7 +21,7 @@
 
 #include "sst2_pg.h"
 
-PG_MODULE_MAGIC;
+SST2_MODULE_MAGIC;
 
 /* GUC variables */
 char	   *sst2_model_path = NULL;

@@ -11,6 +11,7 @@
 #include "utils/array.h"
 #include "fmgr.h"
 #include "sst2_core.h"
+#include "pg_compat.h"
 
 /* GUCs read outside sst2.c */
 extern char *sst2_model_path;
@@ -55,7 +56,7 @@ extern void sst2_preload_model(void);
 extern Sst2Model *sst2_pin_model(MemoryContext cxt);
 
 /* Raise a core error as an ERROR with a matching errcode. */
-extern void sst2_report(const sst2_error *err) pg_attribute_noreturn();
+extern SST2_NORETURN void sst2_report(const sst2_error *err);
 
 /* sst2.max_length capped at the model's max_position_embeddings. */
 extern int	sst2_effective_max_length(const Sst2Model *h);
