@@ -25,10 +25,13 @@
 # matches (build always runs).  Needs root for 17 and 18 (chroot, mounts).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+MODE=run
+[ "${1:-}" = --root ] && { MODE=root; shift; }
 V=${1:-}
 case $V in
 15 | 17 | 18) ;;
-*) echo "usage: bash scripts/matrix.sh 15|17|18" >&2; exit 2 ;;
+15-here) [ "${SST2_MATRIX_INSIDE:-0}" = 1 ] || { echo "usage: bash scripts/matrix.sh [--root] 15|17|18" >&2; exit 2; } ;;
+*) echo "usage: bash scripts/matrix.sh [--root] 15|17|18" >&2; exit 2 ;;
 esac
 
 # Debian suite and packages of each major's root (everything the SQL groups use:
@@ -40,6 +43,12 @@ case $V in
 esac
 ROOT_PACKAGES="postgresql-$V,postgresql-server-dev-$V,postgresql-server-dev-all,build-essential,pkg-config,\
 libopenblas-dev,libutf8proc-dev,libjson-c-dev,debhelper,dpkg-dev,python3-numpy,python3-onnx,nodejs,procps,locales-all"
+
+# --root 17|18: make (when missing) the major's base root, print its path (test/pkg/upgrade.sh).
+if [ $MODE = root ]; then
+	[ "$V" = 17 ] || [ "$V" = 18 ] || { echo "matrix.sh --root: 17 or 18" >&2; exit 2; }
+	exec bash "$HERE/root.sh" base "pg$V" "$SUITE" --include="$ROOT_PACKAGES"
+fi
 
 # The tree's files as git sees them (tracked and new, no build output), into DIR.
 copy_tree() { # SRC DIR
@@ -69,14 +78,18 @@ if [ "$V" != 15 ] && [ "${SST2_MATRIX_INSIDE:-0}" != 1 ]; then
 	log "root pg$V ($SUITE) ready in $((SECONDS - t0)) s"
 	copy_tree "$SRC" "$copy/build/sst2"
 	mkdir -p "$copy/build/sst2/test/oracle/node_modules"
+	# the step logs outlive the copy
+	logs=${SST2_WORK:-/tmp/sst2-work}/matrix-$V-logs
+	rm -rf "$logs"; mkdir -p "$logs"
 	set +e
 	bash "$HERE/root.sh" run "matrix-$V" --env SST2_MATRIX_INSIDE=1 \
 		--env "SST2_PGPORT=${SST2_PGPORT:-54329}" --env "SST2_MATRIX_ONLY=${SST2_MATRIX_ONLY:-}" \
 		--env "SST2_LOAD_SECONDS=${SST2_LOAD_SECONDS:-}" \
-		--bind "$SRC/test/oracle/node_modules:/build/sst2/test/oracle/node_modules" \
+		--bind "$SRC/test/oracle/node_modules:/build/sst2/test/oracle/node_modules" --bind "$logs:/build/logs" \
 		-- bash /build/sst2/scripts/matrix.sh "$V"
 	rc=$?
 	set -e
+	log "matrix.sh $V: $((SECONDS - t0)) s in all; step logs in $logs"
 	[ -n "${SST2_MATRIX_KEEP:-}" ] && { trap - EXIT; log "kept the root copy $copy"; }
 	exit $rc
 fi
@@ -104,8 +117,8 @@ export PG_CONFIG=$PGBIN/pg_config
 source "$HERE/lib.sh"
 set +e
 PASSED=0 FAILED=0 SKIPPED=0 FAILURES=""
-LOGDIR="$SST2_WORK/logs-$V"
-rm -rf "$LOGDIR"; mkdir -p "$LOGDIR"
+if [ "$V" = 15 ]; then LOGDIR=$SST2_WORK/matrix-15-logs; rm -rf "$LOGDIR"; else LOGDIR=/build/logs; fi
+mkdir -p "$LOGDIR"
 cd "$ROOT"
 
 # step NAME CMD...: as scripts/test.sh: exit 0 passes, 77 skips, anything else fails.
@@ -174,6 +187,6 @@ stop_cluster
 
 # ---- the Debian package of this major (15: test/pkg/deb.sh of scripts/test.sh)
 if [ "$V" != 15 ]; then
-	step "deb_$V" bash test/pkg/deb_matrix.sh "$V"
+	step "deb_$V" bash test/pkg/deb.sh "$V"
 fi
 finish
