@@ -29,6 +29,8 @@ DEP_CFLAGS := $(shell pkg-config --cflags json-c libutf8proc openblas)
 DEP_LIBS := $(shell pkg-config --libs json-c libutf8proc openblas) -lm
 
 PG_CPPFLAGS = -Isrc $(DEP_CFLAGS)
+# the version PostgreSQL 18 shows for the loaded module (src/pg_compat.h)
+PG_CPPFLAGS += -DSST2_VERSION='"$(shell sed -nE "s/^default_version *= *'([^']+)'.*/\1/p" sst2.control)"'
 # The x86-64 baseline: the package runs on any x86-64 CPU.  The gemm kernel is
 # also built for AVX2 and AVX-512 (gemm_avx2.c, gemm_avx512.c, per-function
 # target attributes) and chosen at run time (cpu.c; SST2_ISA forces one).

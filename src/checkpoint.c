@@ -204,6 +204,8 @@ check_tensors(sst2_model *m, tensor_spec *specs, int n, sst2_error *err)
 	}
 
 	/* the byte ranges of the tensors we use must not overlap */
+	if (n < 2)
+		return SST2_OK;
 	order = malloc(sizeof(tensor_spec *) * (size_t) n);
 	if (!order)
 		return sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");

@@ -19,7 +19,7 @@
 
 #include "sst2_pg.h"
 
-PG_MODULE_MAGIC;
+SST2_MODULE_MAGIC;
 
 void		_PG_init(void);
 

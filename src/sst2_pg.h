@@ -11,6 +11,7 @@
 #include "utils/array.h"
 #include "fmgr.h"
 #include "sst2_core.h"
+#include "pg_compat.h"
 
 /* The sst2.* settings (settings.c) */
 extern char *sst2_model_path;
@@ -58,9 +59,9 @@ extern void sst2_preload_model(void);
 extern Sst2Model *sst2_pin_model(MemoryContext cxt);
 
 /* Raise a core error as an ERROR with a matching errcode (report.c). */
-extern void sst2_report(const sst2_error *err) pg_attribute_noreturn();
+extern SST2_NORETURN void sst2_report(const sst2_error *err);
 /* The same with a HINT (hint NULL: the default one of the error's kind). */
-extern void sst2_report_hint(const sst2_error *err, const char *hint) pg_attribute_noreturn();
+extern SST2_NORETURN void sst2_report_hint(const sst2_error *err, const char *hint);
 
 /*
  * Text to the core and back (pg_classify.c).

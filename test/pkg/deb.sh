@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# The Debian package, end to end: copy the tree into scratch (the .deb lands in
-# the parent of the source folder, which must be ours), run README.md's
-# "deb" block there as written (dpkg-buildpackage, apt install), check what
-# the package holds and that the installed files are the package's, then start
-# a throwaway cluster, CREATE EXTENSION sst2 and run the pg_regress suite
-# against the installed package.  At exit the package is removed and the
-# tree's own build is installed again (make install), so later tests use it.
+# deb.sh [VERSION]: the Debian package for PostgreSQL VERSION (default 15),
+# end to end: copy the tree into scratch (the .deb lands in the parent of the
+# source folder, which must be ours), run README.md's "deb" block (15) or
+# "deb-VERSION" block (17, 18: it runs pg_buildext updatecontrol first) there
+# as written (dpkg-buildpackage, apt install), check what the package holds
+# and that the installed files are the package's, then start a throwaway
+# cluster, CREATE EXTENSION sst2 and run the pg_regress suite against the
+# installed package.  At exit the package is removed and the tree's own build
+# is installed again (make install), so later tests use it.
 # Needs root (it installs into the system PostgreSQL): run it under the
-# install lock, /tmp/sst2-install.lock, like every install.
+# install lock, /tmp/sst2-install.lock, like every install; scripts/matrix.sh
+# runs it for 17 and 18 inside their Debian roots.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../../scripts/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (dpkg -i into the system PostgreSQL)"; exit 77; }
 MODEL=${SST2_MINI_MODEL:-$ROOT/models/sst2-mini}
 [ -f "$MODEL/model.safetensors" ] || { echo "SKIP: no sst2-mini model at $MODEL"; exit 77; }
-PKG=postgresql-15-sst2
+V=${1:-15}
+PKG=postgresql-$V-sst2
+BLOCK=deb; [ "$V" = 15 ] || BLOCK=deb-$V
+# 15: the PostgreSQL lib.sh names (PGBIN); another major: Debian's, which the package installs into
+[ "$V" = 15 ] || export PGBIN=/usr/lib/postgresql/$V/bin PG_CONFIG=/usr/lib/postgresql/$V/bin/pg_config
+[ -x "$PGBIN/postgres" ] || { echo "SKIP: PostgreSQL $V is not installed here"; exit 77; }
 ver=$(sed -nE "s/^default_version *= *'([^']+)'.*/\1/p" "$ROOT/sst2.control")
 arch=$(dpkg --print-architecture)
 
@@ -47,10 +55,10 @@ fi
 
 # 2. README.md's block, verbatim; "sudo" is a pass-through (we are root).
 sudo() { while [[ ${1:-} == -* ]]; do case $1 in -u) shift 2 ;; *) shift ;; esac; done; "$@"; }
-block=$(bash "$HERE/readme_block.sh" deb)
-printf 'README block "deb":\n%s\n' "$block"
+block=$(bash "$HERE/readme_block.sh" "$BLOCK")
+printf 'README block "%s":\n%s\n' "$BLOCK" "$block"
 t0=$(date +%s.%N)
-(cd "$W/src" && eval "$block") </dev/null >"$W/build.log" 2>&1 || { tail -n 30 "$W/build.log"; echo "FAIL: the README's deb block failed"; exit 1; }
+(cd "$W/src" && eval "$block") </dev/null >"$W/build.log" 2>&1 || { tail -n 30 "$W/build.log"; echo "FAIL: the README's $BLOCK block failed"; exit 1; }
 t1=$(date +%s.%N)
 deb="$W/${PKG}_${ver}_${arch}.deb"
 [ -f "$deb" ] || { ls "$W"; echo "FAIL: $deb was not built"; exit 1; }
@@ -59,18 +67,19 @@ printf "built and installed %s in %.1f s\n" "$(basename "$deb")" "$(awk -v a="$t
 # 3. What the package holds and what it depends on.
 fail=0
 dpkg-deb -c "$deb" | awk '{print $6}' >"$W/contents"
-for f in ./usr/lib/postgresql/15/lib/sst2.so ./usr/share/postgresql/15/extension/sst2.control \
-	./usr/share/postgresql/15/extension/sst2--$ver.sql; do
+for f in ./usr/lib/postgresql/$V/lib/sst2.so ./usr/share/postgresql/$V/extension/sst2.control \
+	./usr/share/postgresql/$V/extension/sst2--$ver.sql; do
 	grep -qxF "$f" "$W/contents" && echo "ok: contains $f" || { echo "MISSING in package: $f"; fail=1; }
 done
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for d in postgresql-15 libopenblas0 libutf8proc2 libjson-c5; do
+# (library package names differ between suites: libutf8proc2 in bookworm, libutf8proc3 in trixie)
+for d in postgresql-$V libopenblas0 libutf8proc libjson-c; do
 	[[ ", $depends" == *", $d"* ]] && echo "ok: depends on $d" || { echo "MISSING dependency: $d"; fail=1; }
 done
 [ "$(dpkg-query -W -f '${Status} ${Version}' $PKG)" = "install ok installed $ver" ] &&
 	echo "ok: $PKG $ver is installed" || { echo "FAIL: $PKG $ver is not installed"; fail=1; }
-[ "$(dpkg -S /usr/lib/postgresql/15/lib/sst2.so | cut -d: -f1)" = $PKG ] &&
+[ "$(dpkg -S /usr/lib/postgresql/$V/lib/sst2.so | cut -d: -f1)" = $PKG ] &&
 	echo "ok: sst2.so belongs to $PKG" || { echo "FAIL: sst2.so is not the package's"; fail=1; }
 dpkg --verify $PKG && echo "ok: installed files equal the package's (dpkg --verify)" || { echo "FAIL: dpkg --verify"; fail=1; }
 

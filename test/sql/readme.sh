@@ -61,7 +61,8 @@ trap stop_cluster EXIT
 fresh_cluster
 
 # 1. Packages and build, as written.
-run_block deps && ok "deps block" || { bad "deps block"; cat "$SST2_TEST_TMP/readme_deps.out"; }
+DEPS=deps${SST2_README_SUFFIX:-}	# deps-17, deps-18: that major's packages (scripts/matrix.sh)
+run_block "$DEPS" && ok "$DEPS block" || { bad "$DEPS block"; cat "$SST2_TEST_TMP/readme_$DEPS.out"; }
 run_block build && ok "build block" || { bad "build block"; tail -n 20 "$SST2_TEST_TMP/readme_build.out"; }
 
 # 2. The HINT of the unset-path error, followed as given, in a new session.
