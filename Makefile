@@ -12,13 +12,14 @@
 
 EXTENSION = sst2
 MODULE_big = sst2
-DATA = sql/sst2--1.0.sql
+DATA = sql/sst2--1.1.sql sql/sst2--1.0.sql sql/sst2--1.0--1.1.sql
 PGFILEDESC = "sst2 - DistilBERT SST-2 sentiment classification"
 
 include src/core.mk
 CORE_OBJS = $(SST2_CORE:%=src/%.o)
 OBJS = $(CORE_OBJS) src/sst2.o src/pg_model.o src/batch.o src/trigger.o src/fields.o \
-	src/scores.o src/explain_pg.o src/stats.o
+	src/scores.o src/explain_pg.o src/stats.o \
+	src/watch.o src/worker.o src/worker_settings.o
 
 REGRESS = sst2_basic sst2_batch sst2_schema sst2_fields sst2_explain
 REGRESS_OPTS = --inputdir=. --load-extension=sst2
@@ -72,3 +73,5 @@ src/checkpoint.o src/forward.o src/quantize.o src/qgemm.o src/qgemm_generic.o sr
 src/qgemm_avx512.o src/qgemm_generic.o src/qgemm.o: override CFLAGS += -ffp-contract=off
 test/unit_isa.o: src/cpu.h src/gemm.h
 src/sst2.o src/pg_model.o src/batch.o src/trigger.o src/fields.o src/scores.o src/explain_pg.o src/stats.o: src/sst2_pg.h
+src/watch.o src/worker.o src/worker_settings.o src/sst2.o: src/sst2_watch.h
+src/worker.o: src/sst2_pg.h

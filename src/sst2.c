@@ -20,6 +20,7 @@
 #include "utils/jsonb.h"
 
 #include "sst2_pg.h"
+#include "sst2_watch.h"
 
 PG_MODULE_MAGIC;
 
@@ -129,6 +130,7 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	sst2_worker_init();
 	MarkGUCPrefixReserved("sst2");
 
 	sst2_set_threads(sst2_threads);
