@@ -289,13 +289,10 @@ sst2_launcher_main(Datum arg)
 
 /* See sst2_watch.h. */
 void
-sst2_worker_init(void)
+sst2_launcher_register(void)
 {
 	BackgroundWorker w;
 
-	sst2_worker_settings_init();
-	if (!process_shared_preload_libraries_in_progress)
-		return;
 	memset(&w, 0, sizeof(w));
 	snprintf(w.bgw_name, BGW_MAXLEN, "sst2 launcher");
 	snprintf(w.bgw_type, BGW_MAXLEN, "sst2 launcher");
