@@ -20,7 +20,8 @@
  *	  standby runs none); otherwise sst2_watch, sst2_wait and the sst2_jobs
  *	  view start it.  A session advisory lock keeps one worker per database;
  *	  sst2.max_workers places (cluster-wide advisory locks) limit how many
- *	  label at once.
+ *	  label at once: a worker holds one for a round (up to a second per
+ *	  table), and waiting workers queue for it.
  */
 #include "postgres.h"
 
@@ -123,10 +124,17 @@ release_session_lock(Oid dboid, int slot)
 	LockRelease(&tag, ExclusiveLock, true);
 }
 
-/* Hold one of the sst2.max_workers places; false when all are taken. */
-static bool
+/*
+ * Hold one of the sst2.max_workers places: a free one, or else wait in the
+ * lock queue of one (FIFO: workers of several databases take turns, one
+ * round each, see sst2_worker_main).
+ */
+static void
 take_place(void)
 {
+	LOCKTAG		tag;
+	int			slot;
+
 	if (slot_held >= sst2_max_workers)
 	{
 		/* sst2.max_workers was lowered */
@@ -136,7 +144,16 @@ take_place(void)
 	for (int i = 0; slot_held < 0 && i < sst2_max_workers; i++)
 		if (try_session_lock(InvalidOid, i))
 			slot_held = i;
-	return slot_held >= 0;
+	if (slot_held >= 0)
+		return;
+	slot = MyDatabaseId % sst2_max_workers;
+	sst2_locktag(&tag, InvalidOid, slot);
+	pgstat_report_activity(STATE_RUNNING, "sst2: waiting for a place (sst2.max_workers)");
+	StartTransactionCommand();
+	(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	slot_held = slot;
 }
 
 /* Give the place up while there is nothing to label. */
@@ -773,8 +790,7 @@ sst2_worker_main(Datum arg)
 				continue;
 			if (!needs_scan(job, changes))
 				continue;
-			if (!take_place())
-				break;			/* others label: try again after a nap */
+			take_place();
 			job->clean = false;
 			INSTR_TIME_SET_CURRENT(t0);
 			do
@@ -791,9 +807,10 @@ sst2_worker_main(Datum arg)
 		}
 		MemoryContextSwitchTo(worker_cxt);
 		MemoryContextDelete(round_cxt);
+		/* let a worker waiting for the place have its turn */
+		leave_place();
 		if (busy)
 			continue;
-		leave_place();
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 NAP_MS, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
