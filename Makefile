@@ -12,7 +12,7 @@
 
 EXTENSION = sst2
 MODULE_big = sst2
-DATA = sql/sst2--1.0.sql
+DATA = sql/sst2--1.1.sql sql/sst2--1.0.sql sql/sst2--1.0--1.1.sql
 PGFILEDESC = "sst2 - DistilBERT SST-2 sentiment classification"
 
 include src/core.mk
@@ -20,7 +20,7 @@ CORE_OBJS = $(SST2_CORE:%=src/%.o)
 # the PostgreSQL glue, bottom to top (README "Layout")
 OBJS = $(CORE_OBJS) src/settings.o src/report.o src/stats.o src/pg_model.o \
 	src/pg_classify.o src/sst2.o src/batch.o src/fields.o src/scores.o \
-	src/explain_pg.o src/trigger.o
+	src/explain_pg.o src/trigger.o src/watch.o src/worker.o
 
 REGRESS = sst2_basic sst2_batch sst2_schema sst2_fields sst2_explain
 REGRESS_OPTS = --inputdir=. --load-extension=sst2

@@ -18,6 +18,8 @@ int			sst2_batch_size = 64;
 int			sst2_batch_memory = 256;
 int			sst2_precision_setting = SST2_PREC_FP32;
 static int	sst2_threads = 1;
+int			sst2_worker_rows_per_second = 0;
+int			sst2_max_workers = 1;
 
 static const struct config_enum_entry precision_options[] = {
 	{"fp32", SST2_PREC_FP32, false},
@@ -123,6 +125,23 @@ sst2_settings_init(void)
 							 0,
 							 NULL, assign_model_enum, NULL);
 
+	DefineCustomIntVariable("sst2.worker_rows_per_second",
+							"Most rows per second one sst2 worker labels (0: as fast as it can).",
+							"Throttles the background labelling of watched tables (sst2_watch), to spare CPU and WAL.",
+							&sst2_worker_rows_per_second,
+							0, 0, 1000000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("sst2.max_workers",
+							"Most sst2 worker processes labelling at the same time, in all databases.",
+							"Each runs the model on one core. A database's worker waits for a free place while others label; an idle worker gives its place up.",
+							&sst2_max_workers,
+							1, 1, 64,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("sst2");
 
 	sst2_set_threads(sst2_threads);

@@ -18,6 +18,7 @@
 #include "utils/jsonb.h"
 
 #include "sst2_pg.h"
+#include "sst2_watch.h"
 
 SST2_MODULE_MAGIC;
 
@@ -47,6 +48,7 @@ _PG_init(void)
 	{
 		sst2_stats_init();
 		sst2_preload_model();
+		sst2_launcher_register();
 	}
 }
 

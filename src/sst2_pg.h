@@ -20,6 +20,8 @@ extern int	sst2_max_length;
 extern int	sst2_batch_size;
 extern int	sst2_batch_memory;	/* MB */
 extern int	sst2_precision_setting;		/* an sst2_precision */
+extern int	sst2_worker_rows_per_second;	/* 0 = as fast as possible */
+extern int	sst2_max_workers;	/* most sst2 workers labelling at once */
 
 /* Define them (from _PG_init). */
 extern void sst2_settings_init(void);

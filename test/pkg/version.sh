@@ -28,7 +28,21 @@ check "debian/changelog version (upstream part)" "${deb%-*}" "$ver"
 check "META.json version" "$(meta version)" "$semver"
 check "META.json provides.sst2.version" "$(meta provides sst2 version)" "$semver"
 check "META.json provides.sst2.file" "$(meta provides sst2 file)" "sql/sst2--$ver.sql"
-check "Makefile DATA" "$(sed -nE 's/^DATA *= *//p' Makefile)" "sql/sst2--$ver.sql"
+# DATA: the full script of this version first, then every other script in sql/
+# (older versions' full scripts and the update scripts between them)
+data=$(sed -nE 's/^DATA *= *//p' Makefile)
+check "Makefile DATA's first file" "${data%% *}" "sql/sst2--$ver.sql"
+check "Makefile DATA lists every sql/sst2--*.sql" "$(tr ' ' '\n' <<<"$data" | sort | xargs)" "$(ls sql/sst2--*.sql | sort | xargs)"
+# every older full script updates to this version, one script after another
+for full in sql/sst2--*.sql; do
+	v=$(sed -nE 's|^sql/sst2--([0-9.]+)\.sql$|\1|p' <<<"$full"); [ -n "$v" ] && [ "$v" != "$ver" ] || continue
+	while [ "$v" != "$ver" ]; do
+		next=$(ls sql/sst2--"$v"--*.sql 2>/dev/null | sed -nE "s|^sql/sst2--$v--([0-9.]+)\.sql$|\1|p" | head -n 1)
+		[ -n "$next" ] || { echo "MISSING: an update script from $v (sql/sst2--$v--*.sql)"; fail=1; break; }
+		v=$next
+	done
+	[ "$v" = "$ver" ] && echo "ok: $full updates to $ver"
+done
 [ -f "sql/sst2--$ver.sql" ] && echo "ok: sql/sst2--$ver.sql exists" || { echo "MISSING: sql/sst2--$ver.sql"; fail=1; }
 
 # debian/control is generated: it must be what control.in gives today.
