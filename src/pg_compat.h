@@ -43,4 +43,16 @@
 #define SST2_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
+/*
+ * Whether a role owns a relation.  PostgreSQL 16 replaced the per-catalog
+ * pg_class_ownercheck() with object_ownercheck() on any catalog.  Callers
+ * include utils/acl.h and catalog/pg_class.h.
+ */
+#if PG_VERSION_NUM >= 160000
+#define sst2_class_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
+#else
+#define sst2_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
+#endif
+
 #endif							/* SST2_PG_COMPAT_H */

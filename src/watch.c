@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "sst2_pg.h"
 #include "sst2_watch.h"
 
 /* One job as sst2_watched holds it. */
@@ -173,7 +174,7 @@ check_column(Relation rel, const char *name, const Oid *types, int ntypes,
 static void
 check_owner(Oid relid)
 {
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!sst2_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
 }
 

@@ -30,6 +30,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -496,7 +497,7 @@ job_broken(const Job *job)
 
 	if (rel == NULL)
 		return psprintf("table %u was dropped", job->relid);
-	if (!pg_class_ownercheck(job->relid, job->owner))
+	if (!sst2_class_ownercheck(job->relid, job->owner))
 	{
 		char	   *role = GetUserNameFromId(job->owner, true);
 
