@@ -54,8 +54,10 @@ MODEL=/build/sst2/models/sst2-mini
 PORT=${SST2_PGPORT:-54329}
 # clusters the packages made (17/main, 15/main) make way for ours; only Unix sockets
 for v in 15 17; do pg_dropcluster --stop $v main 2>/dev/null || true; done
-pg_createcluster 15 main -p "$PORT" --locale C.UTF-8 -o listen_addresses= \
-	-o "sst2.model_path='$MODEL'" >/dev/null
+pg_createcluster 15 main -p "$PORT" --locale C.UTF-8 >/dev/null
+# written into the file, not with -o (which quotes the value a second time: listen_addresses
+# became the host name "''")
+printf "listen_addresses = ''\nsst2.model_path = '%s'\n" "$MODEL" >>/etc/postgresql/15/main/postgresql.conf
 pg_ctlcluster 15 main start
 export PGHOST=/var/run/postgresql PGPORT=$PORT PGUSER=postgres PGDATABASE=up
 q() { runuser -u postgres -- psql -X -At -v ON_ERROR_STOP=1 -h $PGHOST -p $PGPORT "$@"; }
