@@ -17,7 +17,9 @@
 #                                 the last batch (sst2_jobs.last_activity; the worker's start and
 #                                 its model load included); labels checked equal to the window
 #                                 UPDATE's
-#               repeated SST2_BENCH_REPS times (1), alternating; rows/s of the best run of each
+#               repeated SST2_BENCH_REPS times (1), alternating; each way's best wall time and best CPU
+#               time (utime + stime of the backend, or of the worker process: what the way costs
+#               when it has the core to itself, steadier than wall time on a shared machine)
 #   insert      single-row INSERTs, each its own transaction (pgbench -t, one client, a random
 #               dev sentence each), SST2_BENCH_INSERTS (2,000) per table in 4 rounds alternating
 #               between the tables, server unpinned (the worker labels the watched table's new
@@ -90,10 +92,21 @@ fresh() {
 		-c "INSERT INTO $1 (id, body) SELECT id, body FROM src ORDER BY id" \
 		-c "VACUUM ANALYZE $1" >/dev/null
 }
-# timed_sql SQL: seconds the statement took in a session whose model is warm
+TCK=$(getconf CLK_TCK)
+# timed_sql SQL: "wall_seconds cpu_seconds" of the statement in a session whose model is warm
+# (CPU: utime + stime of its backend from /proc/PID/stat, before and after)
 timed_sql() {
-	$PSQL -c "SELECT sst2_prewarm()" -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' |
-		awk '{ printf "%.3f", $1 / 1000 }'
+	$PSQL -At <<EOSQL | awk -v tck="$TCK" '/^Time: / { w = $2 / 1000 } /^cpu0 / { c0 = $2 } /^cpu1 / { c1 = $2 }
+		END { printf "%.3f %.2f\n", w, (c1 - c0) / tck }'
+SELECT pg_backend_pid() AS pid \gset
+\setenv BENCH_PID :pid
+SELECT sst2_prewarm();
+\! awk '{ print "cpu0", \$14 + \$15 }' /proc/\$BENCH_PID/stat
+\timing on
+$1;
+\timing off
+\! awk '{ print "cpu1", \$14 + \$15 }' /proc/\$BENCH_PID/stat
+EOSQL
 }
 
 # ---------------------------------------------------------------- throughput
@@ -102,12 +115,12 @@ log "throughput: $ROWS rows, server on core $CPU, $REPS run(s) each"
 for r in $(seq 1 "$REPS"); do
 	fresh w_select
 	s=$(timed_sql "SELECT count((c).label) FROM (SELECT sst2_classify_window(body) OVER () AS c FROM w_select) s")
-	echo "window_select $s" >>"$T/thr"; log "  window SELECT: $s s"
+	echo "window_select $s" >>"$T/thr"; log "  window SELECT: $s s (wall, CPU)"
 
 	fresh w_update
 	s=$(timed_sql "UPDATE w_update t SET lab = (s.c).label, sc = (s.c).score
 		FROM (SELECT id, sst2_classify_window(body) OVER () AS c FROM w_update) s WHERE t.id = s.id")
-	echo "window_update $s" >>"$T/thr"; log "  window UPDATE: $s s"
+	echo "window_update $s" >>"$T/thr"; log "  window UPDATE: $s s (wall, CPU)"
 
 	fresh w_worker
 	t0=$(q -c "SELECT extract(epoch FROM clock_timestamp())")
@@ -115,11 +128,17 @@ for r in $(seq 1 "$REPS"); do
 	[ "$(q -c "SELECT sst2_wait('w_worker', '30 minutes')")" = t ] || { echo "sst2_wait timed out" >&2; exit 1; }
 	read -r s rate < <(q -F' ' -c "SELECT round((extract(epoch FROM last_activity) - $t0)::numeric, 3), round(rows_per_second)
 		FROM sst2_jobs WHERE tbl = 'w_worker'::regclass")
-	echo "worker $s" >>"$T/thr"; log "  worker: $s s (sst2_jobs.rows_per_second: $rate)"
+	# the worker's CPU time: a new process started for this job (the last one exited with its job)
+	pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'sst2 worker'
+		AND extract(epoch FROM backend_start) >= $t0")
+	[ -n "$pid" ] || { echo "no sst2 worker started for this run" >&2; exit 1; }
+	cpu=$(awk -v tck="$TCK" '{ printf "%.2f", ($14 + $15) / tck }' "/proc/$pid/stat")
+	echo "worker $s $cpu" >>"$T/thr"; log "  worker: $s s, CPU $cpu s (sst2_jobs.rows_per_second: $rate)"
 	wrong=$(q -c "SELECT count(*) FROM w_update a JOIN w_worker b USING (id)
 		WHERE a.lab IS DISTINCT FROM b.lab OR abs(a.sc - b.sc) > 1e-5")
 	[ "$wrong" = 0 ] || { echo "the worker's labels differ from the window form's on $wrong rows" >&2; exit 1; }
 	q -c "SELECT sst2_unwatch('w_worker')" >/dev/null
+	for _ in $(seq 100); do [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'sst2 worker'")" = 0 ] && break; sleep 0.1; done
 done
 load_thr=$(loadavg)
 
@@ -165,20 +184,24 @@ echo "load average after the throughput part: $load_thr; at the end: $(loadavg)"
 echo
 echo "Throughput, $ROWS rows, best of $REPS, server pinned to core $CPU:"
 echo
-echo "| way | seconds | rows/s | × window SELECT | × window UPDATE |"
-echo "| --- | ---: | ---: | ---: | ---: |"
-best() { awk -v k="$1" '$1 == k && (b == "" || $2 < b) { b = $2 } END { print b }' "$T/thr"; }
-sel=$(best window_select) upd=$(best window_update)
+echo "| way | wall s | rows/s | × window SELECT | × window UPDATE | CPU s | rows per CPU s | × window SELECT | × window UPDATE |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+# best KIND COLUMN: the least of that column (2: wall, 3: CPU) over the runs of KIND
+best() { awk -v k="$1" -v c="$2" '$1 == k && (b == "" || $c < b) { b = $c } END { print b }' "$T/thr"; }
 for k in window_select window_update worker; do
-	s=$(best $k)
 	case $k in
 	window_select) name='window form, `SELECT sst2_classify_window(body) OVER ()`' ;;
 	window_update) name='window form, backfill `UPDATE … FROM (SELECT id, sst2_classify_window(body) OVER () …)`' ;;
 	worker) name='worker: `sst2_watch` until `sst2_wait` (start and model load included)' ;;
 	esac
-	awk -v n="$name" -v s="$s" -v r="$ROWS" -v a="$sel" -v b="$upd" \
-		'BEGIN { printf "| %s | %.2f | %.1f | %.2f | %.2f |\n", n, s, r / s, a / s, b / s }'
+	awk -v n="$name" -v r="$ROWS" -v w="$(best $k 2)" -v c="$(best $k 3)" \
+		-v ws="$(best window_select 2)" -v wu="$(best window_update 2)" \
+		-v cs="$(best window_select 3)" -v cu="$(best window_update 3)" \
+		'BEGIN { printf "| %s | %.2f | %.1f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f |\n",
+			n, w, r / w, ws / w, wu / w, c, r / c, cs / c, cu / c }'
 done
+echo "(wall: psql's \\timing, or from the sst2_watch call to the worker's last batch; CPU: utime + stime of"
+echo "the backend or of the worker process; each column's best of $REPS run(s); × = the other way's time / this one's)"
 echo
 echo "INSERT latency, one row per transaction (pgbench, one client), server unpinned:"
 echo
