@@ -17,9 +17,11 @@
 #                                 the last batch (sst2_jobs.last_activity; the worker's start and
 #                                 its model load included); labels checked equal to the window
 #                                 UPDATE's
-#               repeated SST2_BENCH_REPS times (1), alternating; each way's best wall time and best CPU
-#               time (utime + stime of the backend, or of the worker process: what the way costs
-#               when it has the core to itself, steadier than wall time on a shared machine)
+#               repeated SST2_BENCH_REPS times (1), alternating; for each way's run with the least
+#               wall time, also the time its process ran on the core and the time it waited for the
+#               core (/proc/PID/schedstat of the backend or the worker): what the way costs when it
+#               has the core to itself, steadier than wall time on a shared machine, and how much
+#               of the wall time other work on the core took
 #   insert      single-row INSERTs, each its own transaction (pgbench -t, one client, a random
 #               dev sentence each), SST2_BENCH_INSERTS (2,000) per table in 4 rounds alternating
 #               between the tables, server unpinned (the worker labels the watched table's new
@@ -92,20 +94,20 @@ fresh() {
 		-c "INSERT INTO $1 (id, body) SELECT id, body FROM src ORDER BY id" \
 		-c "VACUUM ANALYZE $1" >/dev/null
 }
-TCK=$(getconf CLK_TCK)
-# timed_sql SQL: "wall_seconds cpu_seconds" of the statement in a session whose model is warm
-# (CPU: utime + stime of its backend from /proc/PID/stat, before and after)
+# timed_sql SQL: "wall_s cpu_s wait_s" of the statement in a session whose model is warm: psql's
+# \timing, and from /proc/PID/schedstat of its backend before and after, the time it ran on a
+# core and the time it was ready to run but waited for one (the machine's other work)
 timed_sql() {
-	$PSQL -At <<EOSQL | awk -v tck="$TCK" '/^Time: / { w = $2 / 1000 } /^cpu0 / { c0 = $2 } /^cpu1 / { c1 = $2 }
-		END { printf "%.3f %.2f\n", w, (c1 - c0) / tck }'
+	$PSQL -At <<EOSQL | awk '/^Time: / { w = $2 / 1000 } /^s0 / { c0 = $2; q0 = $3 } /^s1 / { c1 = $2; q1 = $3 }
+		END { printf "%.3f %.3f %.3f\n", w, (c1 - c0) / 1e9, (q1 - q0) / 1e9 }'
 SELECT pg_backend_pid() AS pid \gset
 \setenv BENCH_PID :pid
 SELECT sst2_prewarm();
-\! awk '{ print "cpu0", \$14 + \$15 }' /proc/\$BENCH_PID/stat
+\! echo "s0 \$(cat /proc/\$BENCH_PID/schedstat)"
 \timing on
 $1;
 \timing off
-\! awk '{ print "cpu1", \$14 + \$15 }' /proc/\$BENCH_PID/stat
+\! echo "s1 \$(cat /proc/\$BENCH_PID/schedstat)"
 EOSQL
 }
 
@@ -115,12 +117,12 @@ log "throughput: $ROWS rows, server on core $CPU, $REPS run(s) each"
 for r in $(seq 1 "$REPS"); do
 	fresh w_select
 	s=$(timed_sql "SELECT count((c).label) FROM (SELECT sst2_classify_window(body) OVER () AS c FROM w_select) s")
-	echo "window_select $s" >>"$T/thr"; log "  window SELECT: $s s (wall, CPU)"
+	echo "window_select $s" >>"$T/thr"; log "  window SELECT: $s s (wall, CPU, waiting for the core)"
 
 	fresh w_update
 	s=$(timed_sql "UPDATE w_update t SET lab = (s.c).label, sc = (s.c).score
 		FROM (SELECT id, sst2_classify_window(body) OVER () AS c FROM w_update) s WHERE t.id = s.id")
-	echo "window_update $s" >>"$T/thr"; log "  window UPDATE: $s s (wall, CPU)"
+	echo "window_update $s" >>"$T/thr"; log "  window UPDATE: $s s (wall, CPU, waiting for the core)"
 
 	fresh w_worker
 	t0=$(q -c "SELECT extract(epoch FROM clock_timestamp())")
@@ -132,8 +134,8 @@ for r in $(seq 1 "$REPS"); do
 	pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'sst2 worker'
 		AND extract(epoch FROM backend_start) >= $t0")
 	[ -n "$pid" ] || { echo "no sst2 worker started for this run" >&2; exit 1; }
-	cpu=$(awk -v tck="$TCK" '{ printf "%.2f", ($14 + $15) / tck }' "/proc/$pid/stat")
-	echo "worker $s $cpu" >>"$T/thr"; log "  worker: $s s, CPU $cpu s (sst2_jobs.rows_per_second: $rate)"
+	read -r cpu wait < <(awk '{ printf "%.3f %.3f\n", $1 / 1e9, $2 / 1e9 }' "/proc/$pid/schedstat")
+	echo "worker $s $cpu $wait" >>"$T/thr"; log "  worker: $s s, CPU $cpu s, waiting for the core $wait s (sst2_jobs.rows_per_second: $rate)"
 	wrong=$(q -c "SELECT count(*) FROM w_update a JOIN w_worker b USING (id)
 		WHERE a.lab IS DISTINCT FROM b.lab OR abs(a.sc - b.sc) > 1e-5")
 	[ "$wrong" = 0 ] || { echo "the worker's labels differ from the window form's on $wrong rows" >&2; exit 1; }
@@ -184,24 +186,27 @@ echo "load average after the throughput part: $load_thr; at the end: $(loadavg)"
 echo
 echo "Throughput, $ROWS rows, best of $REPS, server pinned to core $CPU:"
 echo
-echo "| way | wall s | rows/s | × window SELECT | × window UPDATE | CPU s | rows per CPU s | × window SELECT | × window UPDATE |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-# best KIND COLUMN: the least of that column (2: wall, 3: CPU) over the runs of KIND
-best() { awk -v k="$1" -v c="$2" '$1 == k && (b == "" || $c < b) { b = $c } END { print b }' "$T/thr"; }
+echo "| way | wall s | rows/s | × window SELECT | × window UPDATE | on a core s | waiting for the core s | rows per s on a core | × window SELECT | × window UPDATE |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+# best KIND: "wall cpu wait" of the run of KIND with the least wall time
+best() { sort -k2,2n "$T/thr" | awk -v k="$1" '$1 == k { print $2, $3, $4; exit }'; }
+read -r ws cs _ < <(best window_select)
+read -r wu cu _ < <(best window_update)
 for k in window_select window_update worker; do
 	case $k in
 	window_select) name='window form, `SELECT sst2_classify_window(body) OVER ()`' ;;
 	window_update) name='window form, backfill `UPDATE … FROM (SELECT id, sst2_classify_window(body) OVER () …)`' ;;
 	worker) name='worker: `sst2_watch` until `sst2_wait` (start and model load included)' ;;
 	esac
-	awk -v n="$name" -v r="$ROWS" -v w="$(best $k 2)" -v c="$(best $k 3)" \
-		-v ws="$(best window_select 2)" -v wu="$(best window_update 2)" \
-		-v cs="$(best window_select 3)" -v cu="$(best window_update 3)" \
-		'BEGIN { printf "| %s | %.2f | %.1f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f |\n",
-			n, w, r / w, ws / w, wu / w, c, r / c, cs / c, cu / c }'
+	read -r w c q < <(best $k)
+	awk -v n="$name" -v r="$ROWS" -v w="$w" -v c="$c" -v q="$q" -v ws="$ws" -v wu="$wu" -v cs="$cs" -v cu="$cu" \
+		'BEGIN { printf "| %s | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f |\n",
+			n, w, r / w, ws / w, wu / w, c, q, r / c, cs / c, cu / c }'
 done
-echo "(wall: psql's \\timing, or from the sst2_watch call to the worker's last batch; CPU: utime + stime of"
-echo "the backend or of the worker process; each column's best of $REPS run(s); × = the other way's time / this one's)"
+echo "(wall: psql's \\timing, or from the sst2_watch call to the worker's last batch; on a core / waiting"
+echo "for the core: /proc/PID/schedstat of the backend or of the worker process, the time it ran and the"
+echo "time it was ready but the core ran something else; the run with the least wall time of $REPS;"
+echo "× = the other way's time / this one's)"
 echo
 echo "INSERT latency, one row per transaction (pgbench, one client), server unpinned:"
 echo
