@@ -23,7 +23,7 @@ fi
 [ -f "$SST2_MODEL/config.json" ] || { log "no checkpoint at $SST2_MODEL (set SST2_MODEL; scripts/download_model.sh DIR fetches the real one)"; exit 1; }
 SST2_MODEL=$(server_model "$(cd "$SST2_MODEL" && pwd)")
 # preloaded, as the README recommends: the model opens at server start and sst2_stats counts
-SST2_PRELOAD=1 timed "start a throwaway PostgreSQL 15 cluster ($SST2_WORK/demo, port $SST2_PGPORT)" \
+SST2_PRELOAD=1 timed "start a throwaway PostgreSQL $PG_MAJOR cluster ($SST2_WORK/demo, port $SST2_PGPORT)" \
 	start_cluster demo "$SST2_MODEL"
 [ "${SST2_KEEP:-0}" = 1 ] || trap stop_cluster EXIT
 

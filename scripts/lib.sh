@@ -19,7 +19,11 @@ export SST2_DATA SST2_WORK
 PY=/usr/bin/python3
 
 # What the main job needs (scripts/demo.sh): build, install and run the extension.
-DEMO_PACKAGES="build-essential pkg-config postgresql-15 postgresql-server-dev-15 libopenblas-dev
+# The PostgreSQL major is PGBIN's (.../postgresql/MAJOR/bin: 15 on Debian 12; the version
+# matrix runs these scripts with 17's and 18's).
+PG_MAJOR=$(basename "$(dirname "$PGBIN")")
+[[ $PG_MAJOR =~ ^[0-9]+$ ]] || PG_MAJOR=15
+DEMO_PACKAGES="build-essential pkg-config postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libopenblas-dev
  libutf8proc-dev libjson-c-dev"
 # What only the tests need on top (scripts/test.sh): the Python and npm oracles, the fuzzers'
 # clang, valgrind, and curl for scripts/download_model.sh.

@@ -349,11 +349,15 @@ spi_int(int row, int col)
 	return 0;
 }
 
-/* The current value of sst2_watch_changes (SPI connected). */
+/*
+ * The current value of sst2_watch_changes (SPI connected): 0 until the first
+ * nextval, which leaves last_value at 1 as it was before (only is_called
+ * changes), so last_value alone would miss the first write.
+ */
 static int64
 changes_now(void)
 {
-	if (SPI_execute(psprintf("SELECT last_value FROM %s.sst2_watch_changes", ext_nsp),
+	if (SPI_execute(psprintf("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %s.sst2_watch_changes", ext_nsp),
 					true, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "sst2: could not read sst2_watch_changes");
 	return spi_int(0, 1);
