@@ -230,25 +230,6 @@ resolve_current(void)
 }
 
 /*
- * One forward pass of [CLS] [SEP] in the postmaster, its workspace freed
- * again: what a process does once on its first pass (binding symbols of the
- * libraries, OpenBLAS's buffers, the vector math's tables) is then done
- * before fork, for every backend.  A failure is left for the first call to
- * report.
- */
-static void
-preload_warm_up(Sst2Model *h)
-{
-	sst2_error	err;
-
-	sst2_batch_reset(h->batch, 2, 0);
-	if (sst2_batch_add(h->batch, "", 0) >= 0)
-		(void) sst2_batch_run(h->batch, &err);
-	sst2_batch_reset(h->batch, 2, 0);
-	sst2_model_trim(h->core, 0);
-}
-
-/*
  * From _PG_init in the postmaster (shared_preload_libraries): open the model
  * sst2.model_path names, for every backend to inherit.  A failure is a
  * WARNING in the server log, not a failed start: backends then open the
@@ -268,7 +249,6 @@ sst2_preload_model(void)
 		h->preloaded = true;
 		/* so that backends do not fault the weights in again (weights_anon.c) */
 		h->anon_bytes = sst2_model_to_anonymous(h->core);
-		preload_warm_up(h);
 		ereport(LOG,
 				(errmsg("sst2 opened the model \"%s\" at server start in %.1f ms",
 						h->path, h->load_ms),
