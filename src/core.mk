@@ -10,6 +10,7 @@
 # checkpoint  open a folder: identity, tensor plan, weight pointers
 # weights_cache  converted weights, shared through a cache file
 # guard       SIGBUS on truncated mappings becomes an error
+# weights_anon  a preloading postmaster's weights on anonymous huge pages
 # forward     the forward pass
 # cpu         CPU features and SST2_ISA: which kernel path runs
 # gemm        the in-place small-M matrix product, dispatched to gemm_<isa>
@@ -19,5 +20,5 @@
 # classify    texts in, logits out (the one batch path)
 # explain     occlusion attributions of a text's words, one batch
 SST2_CORE = util config safetensors vocab tokenizer unicode_tables checkpoint \
-	weights_cache guard forward cpu gemm gemm_generic gemm_avx2 gemm_avx512 \
+	weights_cache guard weights_anon forward cpu gemm gemm_generic gemm_avx2 gemm_avx512 \
 	quantize qgemm qgemm_generic qgemm_avx512 classify explain
