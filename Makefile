@@ -70,5 +70,8 @@ src/cpu.o src/gemm.o src/checkpoint.o src/qgemm.o: src/cpu.h
 src/checkpoint.o src/forward.o src/quantize.o src/qgemm.o src/qgemm_generic.o src/qgemm_avx512.o: src/qgemm.h src/model.h
 # no fused multiply-add: the AVX-512 int8 path rounds exactly as the portable one
 src/qgemm_avx512.o src/qgemm_generic.o src/qgemm.o: override CFLAGS += -ffp-contract=off
-test/unit_isa.o: src/cpu.h src/gemm.h
+test/unit_isa.o: src/cpu.h src/gemm.h src/sgemm.h
+src/forward.o src/fpack.o src/sgemm_avx512.o: src/sgemm.h
+src/forward.o src/fpack.o: src/cpu.h
+src/fpack.o: src/model.h src/qgemm.h src/safetensors.h
 src/sst2.o src/pg_model.o src/batch.o src/trigger.o src/fields.o src/scores.o src/explain_pg.o src/stats.o: src/sst2_pg.h
