@@ -30,8 +30,11 @@ SET sst2.max_length = 5;
 SELECT sst2_tokenize('one two three four five six');
 SET sst2.max_length = 2;
 SELECT sst2_tokenize('one two three');
-SET sst2.max_length = 100000;	-- capped at max_position_embeddings (512)
+SET sst2.max_length = 512;	-- the model's max_position_embeddings
 SELECT array_length(sst2_tokenize(repeat('word ', 2000)), 1);
+SET sst2.max_length = 513;	-- above it: an ERROR naming the limit
+SELECT sst2_tokenize('one');
+SELECT sst2_classify('one');
 RESET sst2.max_length;
 SET sst2.max_length = 1;
 

@@ -73,11 +73,6 @@ verdicts_to_array(FunctionCallInfo fcinfo, const Sst2Model *h,
 	TupleDesc	tupdesc = result_element_tupdesc(fcinfo);
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -85,11 +80,7 @@ verdicts_to_array(FunctionCallInfo fcinfo, const Sst2Model *h,
 		elems[i] = nulls[i] ? (Datum) 0 :
 			sst2_result_datum(h, tupdesc, v[i].label, v[i].score);
 	}
-	get_typlenbyvalalign(tupdesc->tdtypeid, &typlen, &typbyval, &typalign);
-	if (n == 0)
-		return construct_empty_array(tupdesc->tdtypeid);
-	return construct_md_array(elems, nulls, 1, dims, lbs, tupdesc->tdtypeid,
-							  typlen, typbyval, typalign);
+	return sst2_make_array(elems, nulls, n, tupdesc->tdtypeid);
 }
 
 /*
@@ -100,24 +91,20 @@ PG_FUNCTION_INFO_V1(sst2_classify_batch);
 Datum
 sst2_classify_batch(PG_FUNCTION_ARGS)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
 	bool	   *nulls;
 	int			n;
-	int			n_texts = 0;
-	text	  **texts;
-	Sst2Verdict *verdicts;
-	Sst2Verdict *found;
 	Sst2Model  *h;
+	float	   *logits = sst2_classify_array(fcinfo->flinfo, PG_GETARG_ARRAYTYPE_P(0),
+											 "sst2_classify_batch", &h, &n, &nulls);
+	Sst2Verdict *verdicts = palloc(sizeof(Sst2Verdict) * Max(n, 1));
 
-	sst2_array_texts(arr, "sst2_classify_batch", &n, &nulls, &texts, &n_texts);
-	h = sst2_statement_model(fcinfo->flinfo);
-	found = palloc(sizeof(Sst2Verdict) * Max(n_texts, 1));
-	if (n_texts > 0)
-		classify_verdicts(h, texts, n_texts, found);
-
-	verdicts = palloc(sizeof(Sst2Verdict) * Max(n, 1));
 	for (int i = 0, j = 0; i < n; i++)
-		verdicts[i] = nulls[i] ? (Sst2Verdict) {-1, 0} : found[j++];
+	{
+		verdicts[i].label = -1;
+		if (!nulls[i])
+			verdicts[i].label = sst2_top_label(logits + (size_t) (j++) * h->n_labels,
+											   h->n_labels, &verdicts[i].score);
+	}
 	PG_RETURN_ARRAYTYPE_P(verdicts_to_array(fcinfo, h, verdicts, n));
 }
 

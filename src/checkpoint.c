@@ -487,26 +487,6 @@ sst2_model_bytes_mapped(const sst2_model *m)
 	return m->weights_file.map_size + m->conv.map_size + m->qconv.map_size;
 }
 
-static const char *const precision_names[] = {"fp32", "bf16", "int8"};
-
-const char *
-sst2_precision_name(sst2_precision p)
-{
-	return (unsigned) p <= SST2_PREC_INT8 ? precision_names[p] : "unknown";
-}
-
-bool
-sst2_precision_parse(const char *s, sst2_precision *out)
-{
-	for (int i = 0; s && i <= SST2_PREC_INT8; i++)
-		if (strcmp(s, precision_names[i]) == 0)
-		{
-			*out = (sst2_precision) i;
-			return true;
-		}
-	return false;
-}
-
 sst2_precision
 sst2_model_precision(const sst2_model *m)
 {

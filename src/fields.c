@@ -20,15 +20,10 @@
 static int
 classify_one(FunctionCallInfo fcinfo, Sst2Model **model, float *score)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	Sst2Model  *h = sst2_statement_model(fcinfo->flinfo);
-	float	   *logits = palloc(sizeof(float) * h->n_labels);
-	int			top;
+	float	   *logits = sst2_classify_arg(fcinfo, model);
+	int			top = sst2_top_label(logits, (*model)->n_labels, score);
 
-	sst2_classify_texts(h, &t, 1, logits);
-	top = sst2_top_label(logits, h->n_labels, score);
 	pfree(logits);
-	*model = h;
 	return top;
 }
 

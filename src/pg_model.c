@@ -22,6 +22,8 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
+
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -140,7 +142,8 @@ model_open(const char *path, const char *cache_dir, int precision)
 
 	INSTR_TIME_SET_CURRENT(start);
 	if (sst2_model_open_ex(&core, path, cache_dir, (sst2_precision) precision, &err) != SST2_OK)
-		sst2_report(&err);
+		sst2_report_hint(&err, err.code == SST2_ERR_IO && err.sys_errno == ENOENT ?
+						 "sst2.model_path must name a checkpoint folder (config.json, model.safetensors, vocab.txt). scripts/download_model.sh DIR in sst2's source downloads the real one; a superuser then sets sst2.model_path = 'DIR'." : NULL);
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
 

@@ -1,7 +1,6 @@
 /*
  * qgemm.c
- *	  Reduced-precision linear layers (see qgemm.h): the activations'
- *	  run-time conversion (int8 rows with a scale and zero point, bf16 rows),
+ *	  Reduced-precision linear layers (see qgemm.h): the weights' packing,
  *	  and the choice of kernel path by CPU feature and SST2_ISA (cpu.c): the
  *	  AVX-512 kernels run only when SST2_ISA resolves to avx512 and the CPU
  *	  has AVX512_VNNI (int8) or AVX512_BF16 (bf16); otherwise the portable C
@@ -18,61 +17,6 @@
 
 /* Rows per call of a kernel: bounds the quantized rows' size and lets a cancel in. */
 #define QG_ROW_CHUNK 256
-
-/* See qgemm.h. */
-void
-sst2_qg_quantize_rows(uint8_t *xq, float *xs, int32_t *xz, const float *x, int ldx,
-					  int M, int K, int Kp)
-{
-	for (int i = 0; i < M; i++)
-	{
-		const float *xi = x + (size_t) i * ldx;
-		uint8_t    *qi = xq + (size_t) i * Kp;
-		float		lo = 0.0f,
-					hi = 0.0f,
-					s;
-		int			z;
-
-		for (int k = 0; k < K; k++)
-		{
-			lo = xi[k] < lo ? xi[k] : lo;
-			hi = xi[k] > hi ? xi[k] : hi;
-		}
-		if (!qg_row_scale(lo, hi, &s, &z))
-		{
-			memset(qi, 0, (size_t) Kp);
-			xs[i] = 0.0f;
-			xz[i] = 0;
-			continue;
-		}
-		for (int k = 0; k < K; k++)
-		{
-			int			q = (int) lrintf(xi[k] / s) + z;
-
-			qi[k] = (uint8_t) (q < 0 ? 0 : q > 255 ? 255 : q);
-		}
-		for (int k = K; k < Kp; k++)
-			qi[k] = 0;
-		xs[i] = s;
-		xz[i] = z;
-	}
-}
-
-/* See qgemm.h. */
-void
-sst2_qg_bf16_rows(uint16_t *xb, const float *x, int ldx, int M, int K, int Kp)
-{
-	for (int i = 0; i < M; i++)
-	{
-		const float *xi = x + (size_t) i * ldx;
-		uint16_t   *bi = xb + (size_t) i * Kp;
-
-		for (int k = 0; k < K; k++)
-			bi[k] = qg_f32_to_bf16(xi[k]);
-		for (int k = K; k < Kp; k++)
-			bi[k] = 0;
-	}
-}
 
 static size_t
 align64(size_t x)

@@ -20,7 +20,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "qgemm.h"
+#include "qgemm_kernel.h"
 
 #define MR 6
 #define NV 4
@@ -275,7 +275,7 @@ bf16_tile(float *y, int ldy, const uint16_t *x, const qlinear *L, int p0, int mr
 		} \
 	} while (0)
 
-/* See qgemm.h. */
+/* See qgemm_kernel.h. */
 VNNI void
 sst2_qg_i8_avx512(float *y, int ldy, const uint8_t *xq, const float *xs,
 				  const int32_t *xz, const qlinear *L, int M)
@@ -289,7 +289,7 @@ sst2_qg_i8_avx512(float *y, int ldy, const uint8_t *xq, const float *xs,
 #undef I8_TILE
 }
 
-/* See qgemm.h. */
+/* See qgemm_kernel.h. */
 BF16 void
 sst2_qg_bf16_avx512(float *y, int ldy, const uint16_t *xb, const qlinear *L, int M)
 {

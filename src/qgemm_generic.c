@@ -1,14 +1,72 @@
 /*
  * qgemm_generic.c
  *	  The portable path of the reduced-precision linear layers (qgemm.h):
- *	  plain C over the packed layout, for CPUs without AVX512_VNNI or
+ *	  the activation rows' conversion (int8 with a scale and zero point,
+ *	  bf16) and plain C over the packed layout, for CPUs without AVX512_VNNI or
  *	  AVX512_BF16 (or SST2_ISA=generic|avx2).  int8 sums are exact, so this
  *	  path gives the AVX-512 path's integer results; bf16 products are exact
  *	  in fp32, only the order of the fp32 additions differs.
  */
-#include "qgemm.h"
+#include <string.h>
 
-/* See qgemm.h. */
+#include "qgemm_kernel.h"
+
+/* See qgemm_kernel.h. */
+void
+sst2_qg_quantize_rows(uint8_t *xq, float *xs, int32_t *xz, const float *x, int ldx,
+					  int M, int K, int Kp)
+{
+	for (int i = 0; i < M; i++)
+	{
+		const float *xi = x + (size_t) i * ldx;
+		uint8_t    *qi = xq + (size_t) i * Kp;
+		float		lo = 0.0f,
+					hi = 0.0f,
+					s;
+		int			z;
+
+		for (int k = 0; k < K; k++)
+		{
+			lo = xi[k] < lo ? xi[k] : lo;
+			hi = xi[k] > hi ? xi[k] : hi;
+		}
+		if (!qg_row_scale(lo, hi, &s, &z))
+		{
+			memset(qi, 0, (size_t) Kp);
+			xs[i] = 0.0f;
+			xz[i] = 0;
+			continue;
+		}
+		for (int k = 0; k < K; k++)
+		{
+			int			q = (int) lrintf(xi[k] / s) + z;
+
+			qi[k] = (uint8_t) (q < 0 ? 0 : q > 255 ? 255 : q);
+		}
+		for (int k = K; k < Kp; k++)
+			qi[k] = 0;
+		xs[i] = s;
+		xz[i] = z;
+	}
+}
+
+/* See qgemm_kernel.h. */
+void
+sst2_qg_bf16_rows(uint16_t *xb, const float *x, int ldx, int M, int K, int Kp)
+{
+	for (int i = 0; i < M; i++)
+	{
+		const float *xi = x + (size_t) i * ldx;
+		uint16_t   *bi = xb + (size_t) i * Kp;
+
+		for (int k = 0; k < K; k++)
+			bi[k] = qg_f32_to_bf16(xi[k]);
+		for (int k = K; k < Kp; k++)
+			bi[k] = 0;
+	}
+}
+
+/* See qgemm_kernel.h. */
 void
 sst2_qg_i8_generic(float *y, int ldy, const uint8_t *xq, const float *xs,
 				   const int32_t *xz, const qlinear *L, int M)
@@ -45,7 +103,7 @@ sst2_qg_i8_generic(float *y, int ldy, const uint8_t *xq, const float *xs,
 	}
 }
 
-/* See qgemm.h. */
+/* See qgemm_kernel.h. */
 void
 sst2_qg_bf16_generic(float *y, int ldy, const uint16_t *xb, const qlinear *L, int M)
 {

@@ -50,11 +50,9 @@ PG_FUNCTION_INFO_V1(sst2_scores);
 Datum
 sst2_scores(PG_FUNCTION_ARGS)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	Sst2Model  *h = sst2_statement_model(fcinfo->flinfo);
-	float	   *logits = palloc(sizeof(float) * h->n_labels);
+	Sst2Model  *h;
+	float	   *logits = sst2_classify_arg(fcinfo, &h);
 
-	sst2_classify_texts(h, &t, 1, logits);
 	PG_RETURN_DATUM(scores_jsonb(h, logits));
 }
 
@@ -66,29 +64,14 @@ PG_FUNCTION_INFO_V1(sst2_scores_batch);
 Datum
 sst2_scores_batch(PG_FUNCTION_ARGS)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
 	bool	   *nulls;
 	int			n;
-	int			n_texts = 0;
-	text	  **texts;
-	float	   *logits;
-	Datum	   *out;
 	Sst2Model  *h;
-	int			dims[1];
-	int			lbs[1] = {1};
+	float	   *logits = sst2_classify_array(fcinfo->flinfo, PG_GETARG_ARRAYTYPE_P(0),
+											 "sst2_scores_batch", &h, &n, &nulls);
+	Datum	   *out = palloc(sizeof(Datum) * Max(n, 1));
 
-	sst2_array_texts(arr, "sst2_scores_batch", &n, &nulls, &texts, &n_texts);
-	h = sst2_statement_model(fcinfo->flinfo);
-	logits = palloc(sizeof(float) * h->n_labels * Max(n_texts, 1));
-	if (n_texts > 0)
-		sst2_classify_texts(h, texts, n_texts, logits);
-
-	out = palloc(sizeof(Datum) * Max(n, 1));
 	for (int i = 0, j = 0; i < n; i++)
 		out[i] = nulls[i] ? (Datum) 0 : scores_jsonb(h, logits + (size_t) (j++) * h->n_labels);
-	dims[0] = n;
-	if (n == 0)
-		PG_RETURN_ARRAYTYPE_P(construct_empty_array(JSONBOID));
-	PG_RETURN_ARRAYTYPE_P(construct_md_array(out, nulls, 1, dims, lbs, JSONBOID,
-											 -1, false, TYPALIGN_INT));
+	PG_RETURN_ARRAYTYPE_P(sst2_make_array(out, nulls, n, JSONBOID));
 }

@@ -12,13 +12,16 @@
 #include "fmgr.h"
 #include "sst2_core.h"
 
-/* GUCs read outside sst2.c */
+/* The sst2.* settings (settings.c) */
 extern char *sst2_model_path;
 extern char *sst2_cache_dir;
 extern int	sst2_max_length;
 extern int	sst2_batch_size;
 extern int	sst2_batch_memory;	/* MB */
 extern int	sst2_precision_setting;		/* an sst2_precision */
+
+/* Define them (from _PG_init). */
+extern void sst2_settings_init(void);
 
 /*
  * A model as this backend holds it: the core model, what it was opened
@@ -54,10 +57,17 @@ extern void sst2_preload_model(void);
 /* Pin the current model until cxt is reset or deleted (aggregate states). */
 extern Sst2Model *sst2_pin_model(MemoryContext cxt);
 
-/* Raise a core error as an ERROR with a matching errcode. */
+/* Raise a core error as an ERROR with a matching errcode (report.c). */
 extern void sst2_report(const sst2_error *err) pg_attribute_noreturn();
+/* The same with a HINT (hint NULL: the default one of the error's kind). */
+extern void sst2_report_hint(const sst2_error *err, const char *hint) pg_attribute_noreturn();
 
-/* sst2.max_length capped at the model's max_position_embeddings. */
+/*
+ * Text to the core and back (pg_classify.c).
+ *
+ * sst2.max_length; an ERROR when it is above the model's
+ * max_position_embeddings.
+ */
 extern int	sst2_effective_max_length(const Sst2Model *h);
 
 /* A text value's bytes in UTF-8 (*len set; palloc'd unless the value's own data). */
@@ -67,12 +77,23 @@ extern const char *sst2_text_utf8(text *t, int *len);
 extern int	sst2_tokenize_text(const Sst2Model *h, text *t, int32 *ids, int max_ids);
 
 /*
- * The elements of a one-dimensional text[] (fname names the function in the
- * error for other shapes): *n elements with their *nulls, and the *n_texts
- * non-NULL ones in order in *texts.
+ * Classify the elements of a one-dimensional text[] argument of the function
+ * called through flinfo (fname names it in the error for other shapes): *h
+ * is the statement's model, *n the elements with their *nulls; returns the
+ * logits of the non-NULL ones, in order, n_labels each.  Every function that
+ * takes a text[] goes through here.
  */
-extern void sst2_array_texts(ArrayType *arr, const char *fname, int *n, bool **nulls,
-							 text ***texts, int *n_texts);
+extern float *sst2_classify_array(FmgrInfo *flinfo, ArrayType *arr, const char *fname,
+								  Sst2Model **h, int *n, bool **nulls);
+
+/* A one-dimensional array of n elements of elemtype (NULL where nulls[i]). */
+extern ArrayType *sst2_make_array(Datum *elems, bool *nulls, int n, Oid elemtype);
+
+/*
+ * Classify the text argument 0 of a scalar function (not NULL: the functions
+ * are STRICT) with the statement's model *h; returns its n_labels logits.
+ */
+extern float *sst2_classify_arg(FunctionCallInfo fcinfo, Sst2Model **h);
 
 /* Classify n non-NULL texts; writes n * n_labels logits. */
 extern void sst2_classify_texts(Sst2Model *h, text **texts, int n, float *logits);

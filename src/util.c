@@ -1,7 +1,7 @@
 /*
  * util.c
  *	  The core's shared helpers (see util.h): errors, non-blocking capped file
- *	  reads, one JSON parse rule, paths, hashing.
+ *	  reads, one JSON parse rule, paths, hashing, precision names.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -332,4 +332,27 @@ sst2_fnv1a(uint64_t h, const void *data, size_t len)
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * UINT64_C(0x100000001B3);
 	return h;
+}
+
+/* The names of the precisions, in sst2_precision order. */
+static const char *const precision_names[] = {"fp32", "bf16", "int8"};
+
+/* See sst2_core.h. */
+const char *
+sst2_precision_name(sst2_precision p)
+{
+	return (unsigned) p <= SST2_PREC_INT8 ? precision_names[p] : "unknown";
+}
+
+/* See sst2_core.h. */
+bool
+sst2_precision_parse(const char *s, sst2_precision *out)
+{
+	for (int i = 0; s && i <= SST2_PREC_INT8; i++)
+		if (strcmp(s, precision_names[i]) == 0)
+		{
+			*out = (sst2_precision) i;
+			return true;
+		}
+	return false;
 }
