@@ -77,6 +77,9 @@ typedef enum
 
 static const char *const kname[] = {"packed", "inplace", "openblas", "onednn"};
 
+/* the packed kernel's interleaved rows (as forward.c gives it) */
+static float *scratch;
+
 static void
 run_one(kernel kn, float *y, const float *x, const float *w, const float *wp,
 		const float *b, int M, int N, int K)
@@ -84,7 +87,7 @@ run_one(kernel kn, float *y, const float *x, const float *w, const float *wp,
 	switch (kn)
 	{
 		case K_PACKED:
-			sst2_sgemm_packed_avx512(y, N, x, K, wp, b, M, N, K);
+			sst2_sgemm_packed_avx512(y, N, x, K, wp, b, M, N, K, scratch);
 			break;
 		case K_INPLACE:
 			sst2_gemm_nt(y, N, x, K, w, K, b, M, N, K);
@@ -144,6 +147,7 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(def_m) / sizeof(def_m[0]); i++)
 			ms[n_m++] = def_m[i];
 	openblas_set_num_threads(1);
+	scratch = aligned_alloc(64, SG_SCRATCH_FLOATS * sizeof(float));
 	if (sst2_isa_current() != SST2_ISA_AVX512)
 		fprintf(stderr, "fp32_kernels: no AVX-512 path here (%s): \"packed\" skipped\n",
 				sst2_isa_name());

@@ -102,7 +102,8 @@ linear(float *y, const float *x, const float *w, const float *b, int M, int N, i
  * chunks of about 2 GFLOP with an interrupt check between them.
  */
 static void
-linear_packed(float *y, const float *x, const float *wp, const float *b, int M, int N, int K)
+linear_packed(float *y, const float *x, const float *wp, const float *b, int M, int N, int K,
+			  float *scratch)
 {
 	int			chunk = (int) (2e9 / (2.0 * N * K));
 
@@ -115,7 +116,7 @@ linear_packed(float *y, const float *x, const float *wp, const float *b, int M, 
 		if (i > 0)
 			SST2_CHECK_INTERRUPTS();
 		sst2_sgemm_packed_avx512(y + (size_t) i * N, N, x + (size_t) i * K, K, wp, b,
-								 rows, N, K);
+								 rows, N, K, scratch);
 	}
 }
 
@@ -123,14 +124,14 @@ linear_packed(float *y, const float *x, const float *wp, const float *b, int M, 
  * One of a block's six linear layers: fp32 through the packed AVX-512
  * kernel (when fpack.c packed the layer) or linear(), or in the model's
  * reduced precision through its packed weights (qgemm.c), with scratch for
- * the converted activation rows.
+ * the converted or interleaved activation rows.
  */
 static void
 block_linear(const sst2_model *m, float *y, const float *x, const float *w, const float *b,
 			 const float *wp, const qlinear *ql, void *scratch, int M, int N, int K)
 {
 	if (m->precision == SST2_PREC_FP32 && wp)
-		linear_packed(y, x, wp, b, M, N, K);
+		linear_packed(y, x, wp, b, M, N, K, scratch);
 	else if (m->precision == SST2_PREC_FP32)
 		linear(y, x, w, b, M, N, K);
 	else
@@ -382,6 +383,9 @@ workspace_floats(const sst2_config *c, sst2_precision p, size_t M, int n, int ma
 	need = mul_add((size_t) max_len, (size_t) max_len, need);
 	need = mul_add((size_t) n, D + sizeof(size_t) / sizeof(float) + 1, need);
 	need = mul_add(1, 64, need);
+	/* fp32 on AVX-512: a block of interleaved rows (sgemm_avx512.c) */
+	if (p == SST2_PREC_FP32)
+		need = mul_add(1, SG_SCRATCH_FLOATS + 16, need);
 	/* bf16/int8: converted activation rows of the widest input, aligned */
 	if (p != SST2_PREC_FP32)
 	{

@@ -6,13 +6,13 @@
  *	  the fp32 path on CPUs with AVX-512; elsewhere (or with SST2_ISA=avx2 or
  *	  generic) the weights stay unpacked and forward.c uses sgemm / gemm.c.
  *
- *	  Packed layout: output channels in panels of SG_NB (32 = two zmm
- *	  vectors), N padded to Np (a multiple of 32) with zero weights.  Panel p
- *	  holds channels [32p, 32p + 32) for every k, k-major:
- *	    wp[(p * K + k) * 32 + c] = W[32p + c][k]
- *	  so one step of the kernel loads the 32 weights of column k with two
+ *	  Packed layout: output channels in panels of SG_NB (64 = four zmm
+ *	  vectors), N padded to Np (a multiple of 64) with zero weights.  Panel p
+ *	  holds channels [64p, 64p + 64) for every k, k-major:
+ *	    wp[(p * K + k) * 64 + c] = W[64p + c][k]
+ *	  so one step of the kernel loads the 64 weights of column k with four
  *	  aligned vector loads and multiplies them by x[i][k] broadcast, for each
- *	  of up to 12 rows i: 24 accumulators, no horizontal sums, and the whole
+ *	  of up to 6 rows i: 24 accumulators, no horizontal sums, and the whole
  *	  of W is read as one sequential stream.
  */
 #ifndef SST2_SGEMM_H
@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#define SG_NB 32				/* output channels per panel */
+#define SG_NB 64				/* output channels per panel */
 
 /* N rounded up to whole panels. */
 static inline int
@@ -50,7 +50,15 @@ void		sst2_sg_pack(float *dst, const float *w, int ldw, int N, int K);
  */
 void		sst2_sgemm_packed_avx512(float *y, int ldy, const float *x, int ldx,
 									 const float *wp, const float *b,
-									 int M, int N, int K);
+									 int M, int N, int K, float *scratch);
+
+/*
+ * Floats of scratch sst2_sgemm_packed_avx512 needs for a block of rows of x,
+ * interleaved tile by tile (64-byte aligned).
+ */
+#define SG_KC 256				/* columns of K per chunk (a multiple of 16) */
+#define SG_MC 240				/* rows per block (a multiple of 6) */
+#define SG_SCRATCH_FLOATS (SG_MC * SG_KC)
 
 /*
  * Attention products of one head on AVX-512 (scores and context), for the

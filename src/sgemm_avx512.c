@@ -6,21 +6,27 @@
  *	  compiled with the baseline flags), so only callers that checked the CPU
  *	  (cpu.c: sst2_isa_current() == SST2_ISA_AVX512) may call them.
  *
- *	  Linear layers: a register tile of up to MR = 12 rows of x by one panel
- *	  (32 output channels) keeps 24 zmm accumulators; each step over k loads
- *	  the panel's 32 weights of column k (two vectors) and does 2 * mr fused
- *	  multiply-adds with x[i][k] broadcast from memory (folded into the FMA).
- *	  With 12 rows that is 24 FMAs per 2 weight loads + 12 broadcasts: the two
+ *	  Linear layers: a register tile of up to MR = 6 rows of x by one panel
+ *	  (64 output channels) keeps 24 zmm accumulators; each step over k loads
+ *	  the panel's 64 weights of column k (four vectors) and does 4 * mr fused
+ *	  multiply-adds with x[i][k] broadcast.  With 6 rows that is 24 FMAs per
+ *	  4 weight loads + 6 broadcasts (a 12 x 32 tile needs 14 loads for the
+ *	  same 24 and measured slower, most of all for one sentence): the two
  *	  FMA pipes stay busy, no horizontal sums are ever needed, and a tile
  *	  ends with 24 stores of finished outputs (bias added).
  *
  *	  Blocking, for batches of thousands of rows: K is cut into chunks of at
  *	  most KC columns and M into blocks of at most MC rows, so that the rows
- *	  of one block (MC x KC floats) and the panel being used (KC x 32) stay in
+ *	  of one block (MC x KC floats) and the panel being used (KC x 64) stay in
  *	  L2 while every panel of W passes them; the panels themselves are one
  *	  sequential stream from memory.  The rows of a block are shared among
- *	  its tiles as evenly as possible (25 rows: 9 + 8 + 8, never 12 + 12 + 1)
+ *	  its tiles as evenly as possible (25 rows: 5 x 5, never 6 + 6 + 6 + 6 + 1)
  *	  so that small batches (one sentence) keep most of the tile busy.
+ *
+ *	  The rows of a block are copied tile by tile into scratch first, each
+ *	  tile's rows interleaved (x[i][k] at [k][i]), so that a tile's
+ *	  broadcasts read one sequential stream; the copy is MC x KC floats per
+ *	  block and chunk, reused by all N / 64 panels.
  *
  *	  Results differ from sgemm's only by the order of the additions.
  */
@@ -34,13 +40,10 @@
 #define KERNEL __attribute__((target("avx512f,avx512dq,avx512vl,fma")))
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
-#define MR 12					/* rows of a register tile */
-#ifndef KC
-#define KC 256					/* columns of K per chunk */
-#endif
-#ifndef MC
-#define MC 240					/* rows per block */
-#endif
+#define MR 6					/* rows of a register tile */
+#define NV (SG_NB / 16)			/* vectors of a panel */
+#define KC SG_KC				/* columns of K per chunk (sgemm.h) */
+#define MC SG_MC				/* rows per block */
 
 /* Lanes [0, n) of 16, n in 0..16. */
 static ALWAYS_INLINE __mmask16
@@ -51,86 +54,96 @@ lanes(int n)
 
 /*
  * One register tile: y[mr, nv] (+)= x[mr, 0:kc] Wp^T over kc columns of one
- * panel (wp points at its column k0; nv <= 32 outputs are real).  mr is a
+ * panel (wp points at its column k0; nv <= 64 outputs are real).  mr is a
  * compile-time constant at every call (always inlined), so acc[][] lives in
  * registers.  With first, y = b + sum (b may be NULL), else y += sum.
  */
 static ALWAYS_INLINE KERNEL void
-tile(float *restrict y, int ldy, const float *restrict x, int ldx,
+tile(float *restrict y, int ldy, const float *restrict x,
 	 const float *restrict wp, const float *restrict b, int nv, int kc,
 	 bool first, const int mr)
 {
-	__m512		acc[MR][2];
-	const __mmask16 m0 = lanes(nv),
-				m1 = lanes(nv - 16);
+	__m512		acc[MR][NV];
+	__mmask16	m[NV];
 
+	for (int v = 0; v < NV; v++)
+		m[v] = lanes(nv - 16 * v);
 	for (int i = 0; i < mr; i++)
-		acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+		for (int v = 0; v < NV; v++)
+			acc[i][v] = _mm512_setzero_ps();
 	for (int k = 0; k < kc; k++)
 	{
-		const __m512 w0 = _mm512_load_ps(wp + (size_t) k * SG_NB),
-					w1 = _mm512_load_ps(wp + (size_t) k * SG_NB + 16);
+		__m512		w[NV];
 
-		_mm_prefetch((const char *) (wp + (size_t) (k + 16) * SG_NB), _MM_HINT_T0);
-		_mm_prefetch((const char *) (wp + (size_t) (k + 16) * SG_NB + 16), _MM_HINT_T0);
+		for (int v = 0; v < NV; v++)
+		{
+			w[v] = _mm512_load_ps(wp + (size_t) k * SG_NB + 16 * v);
+			_mm_prefetch((const char *) (wp + (size_t) (k + 16) * SG_NB + 16 * v), _MM_HINT_T0);
+		}
 		for (int i = 0; i < mr; i++)
 		{
-			const __m512 a = _mm512_set1_ps(x[(size_t) i * ldx + k]);
+			const __m512 a = _mm512_set1_ps(x[(size_t) k * mr + i]);
 
-			acc[i][0] = _mm512_fmadd_ps(a, w0, acc[i][0]);
-			acc[i][1] = _mm512_fmadd_ps(a, w1, acc[i][1]);
+			for (int v = 0; v < NV; v++)
+				acc[i][v] = _mm512_fmadd_ps(a, w[v], acc[i][v]);
 		}
 	}
-	if (first)
-	{
-		const __m512 b0 = b ? _mm512_maskz_loadu_ps(m0, b) : _mm512_setzero_ps(),
-					b1 = b ? _mm512_maskz_loadu_ps(m1, b + 16) : _mm512_setzero_ps();
-
-		for (int i = 0; i < mr; i++)
+	for (int i = 0; i < mr; i++)
+		for (int v = 0; v < NV; v++)
 		{
-			_mm512_mask_storeu_ps(y + (size_t) i * ldy, m0, _mm512_add_ps(acc[i][0], b0));
-			_mm512_mask_storeu_ps(y + (size_t) i * ldy + 16, m1, _mm512_add_ps(acc[i][1], b1));
-		}
-	}
-	else
-		for (int i = 0; i < mr; i++)
-		{
-			float	   *yi = y + (size_t) i * ldy;
+			float	   *yv = y + (size_t) i * ldy + 16 * v;
+			__m512		base = first ?
+				(b ? _mm512_maskz_loadu_ps(m[v], b + 16 * v) : _mm512_setzero_ps()) :
+				_mm512_maskz_loadu_ps(m[v], yv);
 
-			_mm512_mask_storeu_ps(yi, m0, _mm512_add_ps(acc[i][0], _mm512_maskz_loadu_ps(m0, yi)));
-			_mm512_mask_storeu_ps(yi + 16, m1,
-								  _mm512_add_ps(acc[i][1], _mm512_maskz_loadu_ps(m1, yi + 16)));
+			_mm512_mask_storeu_ps(yv, m[v], _mm512_add_ps(acc[i][v], base));
 		}
 }
 
-/* tile() for a run-time mr in 1..MR: one instantiation per value. */
+/* tile() for a run-time mr in 1..MR: one instantiation per value (MR <= 12). */
 static KERNEL void
-tile_any(float *y, int ldy, const float *x, int ldx, const float *wp,
+tile_any(float *y, int ldy, const float *x, const float *wp,
 		 const float *b, int nv, int kc, bool first, int mr)
 {
 	switch (mr)
 	{
-#define CASE(n) case n: tile(y, ldy, x, ldx, wp, b, nv, kc, first, n); break
+#define CASE(n) case n: tile(y, ldy, x, wp, b, nv, kc, first, n); break
 			CASE(1);
 			CASE(2);
 			CASE(3);
 			CASE(4);
 			CASE(5);
 			CASE(6);
+#if MR > 6
 			CASE(7);
 			CASE(8);
 			CASE(9);
 			CASE(10);
 			CASE(11);
 			CASE(12);
+#endif
 #undef CASE
 	}
+}
+
+/*
+ * Copy the rows of one tile, x[mr, 0:kc] (ldx apart), interleaved into
+ * ap[kc][mr]: the tile's broadcasts then read one sequential stream instead
+ * of mr rows far apart (which cost cache sets and prefetch streams).
+ */
+static KERNEL void
+pack_rows(float *restrict ap, const float *restrict x, int ldx, int mr, int kc)
+{
+	for (int i = 0; i < mr; i++)
+		for (int k = 0; k < kc; k++)
+			ap[(size_t) k * mr + i] = x[(size_t) i * ldx + k];
 }
 
 /* See sgemm.h. */
 KERNEL void
 sst2_sgemm_packed_avx512(float *y, int ldy, const float *x, int ldx,
-						 const float *wp, const float *b, int M, int N, int K)
+						 const float *wp, const float *b, int M, int N, int K,
+						 float *scratch)
 {
 	const int	np = sg_pad_n(N) / SG_NB;
 	int			chunks,
@@ -159,6 +172,15 @@ sst2_sgemm_packed_avx512(float *y, int ldy, const float *x, int ldx,
 		{
 			const int	kk = K - k0 < kc ? K - k0 : kc;
 
+			/* this block's rows, tile by tile, into scratch */
+			for (int t = 0, i = 0; t < tiles; t++)
+				{
+					const int	mr = mb / tiles + (t < mb % tiles ? 1 : 0);
+
+					pack_rows(scratch + (size_t) i * kc, x + (size_t) (m0 + i) * ldx + k0,
+							  ldx, mr, kk);
+					i += mr;
+				}
 			for (int p = 0; p < np; p++)
 			{
 				const float *wpk = wp + ((size_t) p * K + k0) * SG_NB;
@@ -171,7 +193,7 @@ sst2_sgemm_packed_avx512(float *y, int ldy, const float *x, int ldx,
 					const int	mr = mb / tiles + (t < mb % tiles ? 1 : 0);
 
 					tile_any(y + (size_t) (m0 + i) * ldy + p * SG_NB, ldy,
-							 x + (size_t) (m0 + i) * ldx + k0, ldx, wpk,
+							 scratch + (size_t) i * kc, wpk,
 							 b ? b + p * SG_NB : NULL, nv, kk, k0 == 0, mr);
 					i += mr;
 				}

@@ -223,6 +223,7 @@ check_packed(int M, int N, int K, bool bias)
 	float	   *wp = aligned_alloc(64, (sst2_sg_pack_floats(N, K) * sizeof(float) + 63) / 64 * 64);
 	float	   *b = malloc(sizeof(float) * N);
 	float	   *y = malloc(sizeof(float) * M * ldy);
+	float	   *scratch = aligned_alloc(64, SG_SCRATCH_FLOATS * sizeof(float));
 	unsigned	s = (unsigned) (M * 7919 + N * 104729 + K);
 	bool		ok = true;
 
@@ -235,7 +236,8 @@ check_packed(int M, int N, int K, bool bias)
 	for (int i = 0; i < M * ldy; i++)
 		y[i] = 12345.0f;
 	sst2_sg_pack(wp, w, ldw, N, K);
-	sst2_sgemm_packed_avx512(y, ldy, x, ldx, wp, bias ? b : NULL, M, N, K);
+	sst2_sgemm_packed_avx512(y, ldy, x, ldx, wp, bias ? b : NULL, M, N, K,
+							 scratch);
 	for (int i = 0; i < M && ok; i++)
 		for (int j = 0; j < ldy && ok; j++)
 		{
@@ -262,6 +264,7 @@ check_packed(int M, int N, int K, bool bias)
 	free(x);
 	free(w);
 	free(wp);
+	free(scratch);
 	free(b);
 	free(y);
 	return ok;
