@@ -20,6 +20,10 @@
  *	  weight pointer of the model stays valid and the fault guard's ranges
  *	  simply never fault again.
  */
+/* mremap and MREMAP_FIXED are Linux's: ask for them whatever the build's flags */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
