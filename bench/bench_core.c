@@ -234,8 +234,9 @@ bench_forward(sst2_model *m, const char *spec, int reps, const char *logits_pref
 		t[r] = now() - t0;
 	}
 	sst2_batch_free(batch);
-	printf("{\"kind\":\"core_forward\",\"spec\":\"%s\",\"batch\":%d,\"sorted\":%s,"
-		   "\"sentences\":%d,\"tokens\":%ld,",
+	printf("{\"kind\":\"core_forward\",\"precision\":\"%s\",\"kernel\":\"%s\","
+		   "\"spec\":\"%s\",\"batch\":%d,\"sorted\":%s,\"sentences\":%d,\"tokens\":%ld,",
+		   sst2_precision_name(sst2_model_precision(m)), sst2_model_kernel(m),
 		   spec, b, sorted ? "true" : "false", n_sents, tokens);
 	print_times(t, reps);
 	printf("}\n");
@@ -335,8 +336,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_core: %s\n", err.msg);
 		return 1;
 	}
-	printf("{\"kind\":\"core_open\",\"seconds\":%.6f,\"bytes_mapped\":%zu}\n",
-		   now() - t0, sst2_model_bytes_mapped(m));
+	/* what ran: sst2's paths and the core OpenBLAS chose (OPENBLAS_CORETYPE can pin it) */
+	printf("{\"kind\":\"core_open\",\"seconds\":%.6f,\"bytes_mapped\":%zu,"
+		   "\"precision\":\"%s\",\"isa\":\"%s\",\"kernel\":\"%s\","
+		   "\"openblas_core\":\"%s\",\"openblas_config\":\"%s\"}\n",
+		   now() - t0, sst2_model_bytes_mapped(m),
+		   sst2_precision_name(precision), sst2_isa_name(), sst2_model_kernel(m),
+		   openblas_get_corename(), openblas_get_config());
 	tok = sst2_model_tokenizer(m);
 	if (max_len > sst2_model_config(m)->max_pos)
 		max_len = sst2_model_config(m)->max_pos;

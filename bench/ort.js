@@ -2,6 +2,7 @@
 // bench/ort.js: the ONNX Runtime peer (onnxruntime-node from test/oracle).
 //
 //   node bench/ort.js MODEL.onnx IDS_FILE [--mode b1|s32|sN]... [--reps R] [--logits PREFIX]
+//                     [--optimized OUT.onnx] [--label NAME]
 //
 // IDS_FILE has one sentence per line as space-separated token ids (what
 // bench_core --ids writes), so tokenization is not part of the timing.
@@ -9,14 +10,17 @@
 // of N, padded with [PAD]=0 and attention_mask 0.  One thread (intra/inter op
 // 1, sequential execution, all graph optimizations).  Pin the process
 // yourself (taskset -c 1).  Prints one JSON object per measurement; logits
-// (file order) go to PREFIX.MODE.txt.
+// (file order) go to PREFIX.MODE.txt.  --optimized writes the graph ONNX Runtime
+// runs after its optimizations (to check which kernels it fused, e.g.
+// DynamicQuantizeMatMul for the int8 model); --label names the model in the
+// JSON ("fp32", "int8").
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const ort = require(path.join(__dirname, '..', 'test', 'oracle', 'node_modules', 'onnxruntime-node'));
 
 function usage() {
-	console.error('usage: node bench/ort.js MODEL.onnx IDS_FILE [--mode b1|sN]... [--reps R] [--logits PREFIX]');
+	console.error('usage: node bench/ort.js MODEL.onnx IDS_FILE [--mode b1|sN]... [--reps R] [--logits PREFIX] [--optimized OUT.onnx] [--label NAME]');
 	process.exit(2);
 }
 
@@ -25,11 +29,13 @@ async function main() {
 	if (args.length < 2) usage();
 	const [modelPath, idsPath] = args;
 	const modes = [];
-	let reps = 3, logitsPrefix = null;
+	let reps = 3, logitsPrefix = null, optimized = null, label = 'fp32';
 	for (let i = 2; i < args.length; i++) {
 		if (args[i] === '--mode' && i + 1 < args.length) modes.push(args[++i]);
 		else if (args[i] === '--reps' && i + 1 < args.length) reps = parseInt(args[++i], 10);
 		else if (args[i] === '--logits' && i + 1 < args.length) logitsPrefix = args[++i];
+		else if (args[i] === '--optimized' && i + 1 < args.length) optimized = args[++i];
+		else if (args[i] === '--label' && i + 1 < args.length) label = args[++i];
 		else usage();
 	}
 	if (modes.length === 0) modes.push('b1', 's32');
@@ -39,14 +45,16 @@ async function main() {
 	const tokens = seqs.reduce((a, s) => a + s.length, 0);
 
 	const t0 = process.hrtime.bigint();
-	const session = await ort.InferenceSession.create(modelPath, {
+	const options = {
 		intraOpNumThreads: 1,
 		interOpNumThreads: 1,
 		executionMode: 'sequential',
 		graphOptimizationLevel: 'all',
-	});
+	};
+	if (optimized) options.optimizedModelFilePath = optimized;
+	const session = await ort.InferenceSession.create(modelPath, options);
 	const openS = Number(process.hrtime.bigint() - t0) / 1e9;
-	console.log(JSON.stringify({ kind: 'ort_open', seconds: openS, inputs: session.inputNames, outputs: session.outputNames }));
+	console.log(JSON.stringify({ kind: 'ort_open', model: label, seconds: openS, inputs: session.inputNames, outputs: session.outputNames }));
 	const useMask = session.inputNames.includes('attention_mask');
 
 	// Batches for a mode: arrays of sentence indices.
@@ -106,7 +114,7 @@ async function main() {
 		});
 		const sorted = [...times].sort((a, b) => a - b);
 		console.log(JSON.stringify({
-			kind: 'ort_forward', mode, sentences: seqs.length, tokens, padded_tokens: padded,
+			kind: 'ort_forward', model: label, mode, sentences: seqs.length, tokens, padded_tokens: padded,
 			best_s: sorted[0], median_s: sorted[Math.floor(sorted.length / 2)], times_s: times,
 		}));
 		if (logitsPrefix) fs.writeFileSync(`${logitsPrefix}.${mode}.txt`, logits.map((l) => l.map((x) => x.toPrecision(9)).join(' ')).join('\n') + '\n');

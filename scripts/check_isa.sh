@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The build runs on any x86-64 CPU: no object of the extension or the CLI but
 # the per-ISA kernels (src/gemm_avx2.o, src/gemm_avx512.o, src/qgemm_avx512.o,
+# src/sgemm_avx512.o,
 # only called after cpu.c's check) contains an instruction beyond the x86-64 baseline
 # (SSE2): no VEX/EVEX instruction (v...), no ymm/zmm/mask register, no
 # SSE3-4.2, BMI1/2, LZCNT, POPCNT or MOVBE instruction.  Then, in sst2.so,
@@ -12,7 +13,7 @@
 set -euo pipefail
 ROOT=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$ROOT"
-KERNELS="src/gemm_avx2.o src/gemm_avx512.o src/qgemm_avx512.o"
+KERNELS="src/gemm_avx2.o src/gemm_avx512.o src/qgemm_avx512.o src/sgemm_avx512.o"
 
 # registers and mnemonics (AT&T syntax, objdump -d) beyond x86-64 baseline
 REGS='%[yz]mm[0-9]|%k[0-7]([^0-9]|$)'
@@ -52,6 +53,7 @@ echo "$n non-kernel objects checked"
 # the patterns must match what the kernels contain
 grep -q '%ymm' <(objdump -d src/gemm_avx2.o) || { echo "FAIL: src/gemm_avx2.o has no ymm instruction: is the avx2 kernel built?"; fail=1; }
 grep -q '%zmm' <(objdump -d src/gemm_avx512.o) || { echo "FAIL: src/gemm_avx512.o has no zmm instruction: is the avx512 kernel built?"; fail=1; }
+grep -q '%zmm' <(objdump -d src/sgemm_avx512.o) || { echo "FAIL: src/sgemm_avx512.o has no zmm instruction: is the packed fp32 kernel built?"; fail=1; }
 grep -q 'vpdpbusd' <(objdump -d src/qgemm_avx512.o) || { echo "FAIL: src/qgemm_avx512.o has no vpdpbusd: is the int8 kernel built?"; fail=1; }
 grep -q 'vdpbf16ps' <(objdump -d src/qgemm_avx512.o) || { echo "FAIL: src/qgemm_avx512.o has no vdpbf16ps: is the bf16 kernel built?"; fail=1; }
 

@@ -294,9 +294,11 @@ load_weights(sst2_model *m, const char *cache_dir, sst2_error *err)
 		*specs[i].dst = specs[i].convert ? m->conv.data + specs[i].conv_off :
 			(const float *) (m->weights_file.data + specs[i].t->begin);
 	/* bf16/int8: the six linear layers packed from those fp32 values */
-	if (m->precision != SST2_PREC_FP32)
+	/* fp32 on AVX-512: the same six packed for the fp32 kernel (fpack.c) */
 	{
-		rc = sst2_quantize_weights(m, specs, n_specs, cache_dir, err);
+		rc = m->precision != SST2_PREC_FP32 ?
+			sst2_quantize_weights(m, specs, n_specs, cache_dir, err) :
+			sst2_pack_fp32_weights(m, specs, n_specs, cache_dir, err);
 		if (rc != SST2_OK)
 		{
 			free(specs);

@@ -9,8 +9,10 @@
  *	  after another, no padding), D = dim, H = hidden_dim, hd = D / n_heads,
  *	  L = length of one sequence, n = number of sequences.  Weights keep
  *	  PyTorch's Linear layout W[out, in], so y = x W^T + b is one matrix
- *	  product over all M tokens: sst2_gemm_nt (gemm.c, W read in place) for
- *	  a few sentences, sgemm (RowMajor, NoTrans, Trans) for larger batches.
+ *	  product over all M tokens.  On AVX-512 the blocks' six linear layers
+ *	  run on weights packed once (fpack.c, sgemm_avx512.c) for every M;
+ *	  elsewhere sst2_gemm_nt (gemm.c, W read in place) for a few sentences,
+ *	  sgemm (RowMajor, NoTrans, Trans) for larger batches.
  */
 #include <limits.h>
 #include <math.h>
@@ -19,8 +21,10 @@
 
 #include <cblas.h>
 
+#include "cpu.h"
 #include "gemm.h"
 #include "model.h"
+#include "sgemm.h"
 #include "util.h"
 
 #define LN_EPS 1e-12f
@@ -94,15 +98,41 @@ linear(float *y, const float *x, const float *w, const float *b, int M, int N, i
 }
 
 /*
- * One of a block's six linear layers: fp32 through linear(), or in the
- * model's reduced precision through its packed weights (qgemm.c), with
- * scratch for the converted activation rows.
+ * linear() on weights packed for the AVX-512 kernel (fpack.c), any M, in
+ * chunks of about 2 GFLOP with an interrupt check between them.
+ */
+static void
+linear_packed(float *y, const float *x, const float *wp, const float *b, int M, int N, int K,
+			  float *scratch)
+{
+	int			chunk = (int) (2e9 / (2.0 * N * K));
+
+	if (chunk < 512)
+		chunk = 512;
+	for (int i = 0; i < M; i += chunk)
+	{
+		int			rows = M - i < chunk ? M - i : chunk;
+
+		if (i > 0)
+			SST2_CHECK_INTERRUPTS();
+		sst2_sgemm_packed_avx512(y + (size_t) i * N, N, x + (size_t) i * K, K, wp, b,
+								 rows, N, K, scratch);
+	}
+}
+
+/*
+ * One of a block's six linear layers: fp32 through the packed AVX-512
+ * kernel (when fpack.c packed the layer) or linear(), or in the model's
+ * reduced precision through its packed weights (qgemm.c), with scratch for
+ * the converted or interleaved activation rows.
  */
 static void
 block_linear(const sst2_model *m, float *y, const float *x, const float *w, const float *b,
-			 const qlinear *ql, void *scratch, int M, int N, int K)
+			 const float *wp, const qlinear *ql, void *scratch, int M, int N, int K)
 {
-	if (m->precision == SST2_PREC_FP32)
+	if (m->precision == SST2_PREC_FP32 && wp)
+		linear_packed(y, x, wp, b, M, N, K, scratch);
+	else if (m->precision == SST2_PREC_FP32)
 		linear(y, x, w, b, M, N, K);
 	else
 		sst2_qlinear(y, x, ql, M, m->precision, scratch);
@@ -227,6 +257,8 @@ attention(const sst2_model *m, const float *q, const float *k, const float *v,
 				hd = D / nh;
 	const float scale = 1.0f / sqrtf((float) hd);
 
+	const bool	own = sst2_isa_current() == SST2_ISA_AVX512 && hd % 16 == 0;
+
 	for (int i = 0; i < b->n; i++)
 	{
 		const int	L = b->lens[i];
@@ -239,13 +271,21 @@ attention(const sst2_model *m, const float *q, const float *k, const float *v,
 		for (int h = 0; h < nh; h++)
 		{
 			/* s[Lq, L] = q_h k_h^T / sqrt(hd); softmax; ctx_h = s v_h */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lq, L, hd,
-						scale, q + qoff * D + h * hd, D, k + off * D + h * hd, D,
-						0.0f, s, L);
+			if (own)
+				sst2_attn_scores_avx512(s, L, q + qoff * D + h * hd, D,
+										k + off * D + h * hd, D, scale, Lq, L, hd);
+			else
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lq, L, hd,
+							scale, q + qoff * D + h * hd, D, k + off * D + h * hd, D,
+							0.0f, s, L);
 			softmax_rows(s, Lq, L);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Lq, hd, L,
-						1.0f, s, L, v + off * D + h * hd, D,
-						0.0f, ctx + qoff * D + h * hd, D);
+			if (own)
+				sst2_attn_context_avx512(ctx + qoff * D + h * hd, D, s, L,
+										 v + off * D + h * hd, D, Lq, L, hd);
+			else
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Lq, hd, L,
+							1.0f, s, L, v + off * D + h * hd, D,
+							0.0f, ctx + qoff * D + h * hd, D);
 		}
 	}
 }
@@ -285,19 +325,19 @@ block(const sst2_model *m, const layer_weights *w, workspace *ws, const batch *b
 		for (int i = 0; i < b->n; i++)
 			memcpy(ws->xc + (size_t) i * D, ws->x + b->offs[i] * D, sizeof(float) * D);
 
-	block_linear(m, ws->q, xq, w->q_w, w->q_b, &w->ql[QL_Q], ws->qs, Mq, D, D);
-	block_linear(m, ws->k, ws->x, w->k_w, w->k_b, &w->ql[QL_K], ws->qs, b->M, D, D);
-	block_linear(m, ws->v, ws->x, w->v_w, w->v_b, &w->ql[QL_V], ws->qs, b->M, D, D);
+	block_linear(m, ws->q, xq, w->q_w, w->q_b, w->fpk[QL_Q], &w->ql[QL_Q], ws->qs, Mq, D, D);
+	block_linear(m, ws->k, ws->x, w->k_w, w->k_b, w->fpk[QL_K], &w->ql[QL_K], ws->qs, b->M, D, D);
+	block_linear(m, ws->v, ws->x, w->v_w, w->v_b, w->fpk[QL_V], &w->ql[QL_V], ws->qs, b->M, D, D);
 	attention(m, ws->q, ws->k, ws->v, ws->ctx, ws->s, b, cls_only);
-	block_linear(m, ws->t, ws->ctx, w->o_w, w->o_b, &w->ql[QL_O], ws->qs, Mq, D, D);
+	block_linear(m, ws->t, ws->ctx, w->o_w, w->o_b, w->fpk[QL_O], &w->ql[QL_O], ws->qs, Mq, D, D);
 	add_layernorm(xq, ws->t, w->sa_ln_w, w->sa_ln_b, Mq, D);
 
-	block_linear(m, ws->h, xq, w->ff1_w, w->ff1_b, &w->ql[QL_FF1], ws->qs, Mq, H, D);
+	block_linear(m, ws->h, xq, w->ff1_w, w->ff1_b, w->fpk[QL_FF1], &w->ql[QL_FF1], ws->qs, Mq, H, D);
 	if (m->cfg.activation == SST2_RELU)
 		relu(ws->h, (size_t) Mq * H);
 	else
 		gelu(ws->h, (size_t) Mq * H);
-	block_linear(m, ws->t, ws->h, w->ff2_w, w->ff2_b, &w->ql[QL_FF2], ws->qs, Mq, D, H);
+	block_linear(m, ws->t, ws->h, w->ff2_w, w->ff2_b, w->fpk[QL_FF2], &w->ql[QL_FF2], ws->qs, Mq, D, H);
 	add_layernorm(xq, ws->t, w->out_ln_w, w->out_ln_b, Mq, D);
 }
 
@@ -343,6 +383,9 @@ workspace_floats(const sst2_config *c, sst2_precision p, size_t M, int n, int ma
 	need = mul_add((size_t) max_len, (size_t) max_len, need);
 	need = mul_add((size_t) n, D + sizeof(size_t) / sizeof(float) + 1, need);
 	need = mul_add(1, 64, need);
+	/* fp32 on AVX-512: a block of interleaved rows (sgemm_avx512.c) */
+	if (p == SST2_PREC_FP32)
+		need = mul_add(1, SG_SCRATCH_FLOATS + 16, need);
 	/* bf16/int8: converted activation rows of the widest input, aligned */
 	if (p != SST2_PREC_FP32)
 	{

@@ -31,6 +31,8 @@ typedef struct layer_weights
 	const float *out_ln_w, *out_ln_b;	/* [D], [D] */
 	/* bf16/int8 modes: q, k, v, out_lin, lin1, lin2 (quantize.c) */
 	qlinear		ql[6];
+	/* fp32 mode on AVX-512: the same six packed for sgemm_avx512.c (fpack.c) */
+	const float *fpk[6];
 } layer_weights;
 
 enum
@@ -78,7 +80,8 @@ struct sst2_model
 	st_file		weights_file;	/* the source; unmapped if nothing is used in place */
 	converted_weights conv;
 	sst2_precision precision;	/* of the six linear layers per block */
-	converted_weights qconv;	/* their bf16/int8 packing (quantize.c) */
+	converted_weights qconv;	/* their bf16/int8 packing (quantize.c), or
+								 * fp32 panels on AVX-512 (fpack.c) */
 
 	/* the weights, all fp32 */
 	const float *word_emb;		/* [vocab_size, D] */
@@ -132,6 +135,14 @@ sst2_status sst2_cache_build(converted_weights *cw, const st_file *src,
 							 const char *format, uint64_t plan, size_t n_bytes,
 							 sst2_cache_fill fill, void *arg,
 							 const char *cache_dir, sst2_error *err);
+
+/*
+ * fp32 on AVX-512 only: pack the six linear layers of every block of m (whose
+ * fp32 weight pointers are set) into m->qconv, file format "f32p", and point
+ * layers[].fpk at them.  On other paths it does nothing (fpk stay NULL).
+ */
+sst2_status sst2_pack_fp32_weights(sst2_model *m, const tensor_spec *specs, int n_specs,
+								   const char *cache_dir, sst2_error *err);
 
 /*
  * Pack the six linear layers of every block of m (whose fp32 weight

@@ -18,7 +18,10 @@
  *	  model at start (sst2_preload_model) and every backend inherits it by
  *	  fork: the mapping, the tokenizer tables, the labels (converted again
  *	  for a database whose encoding differs).  The per-statement check runs
- *	  as always, so a changed setting or folder is still picked up.
+ *	  as always, so a changed setting or folder is still picked up.  The
+ *	  postmaster moves the weights onto anonymous huge pages first
+ *	  (sst2_model_to_anonymous), whose page tables fork copies: a backend's
+ *	  first call then costs what its second does.
  */
 #include "postgres.h"
 
@@ -247,9 +250,14 @@ sst2_preload_model(void)
 		Sst2Model  *h = resolve_current();
 
 		h->preloaded = true;
+		/* so that backends do not fault the weights in again (weights_anon.c) */
+		h->anon_bytes = sst2_model_to_anonymous(h->core);
 		ereport(LOG,
 				(errmsg("sst2 opened the model \"%s\" at server start in %.1f ms",
-						h->path, h->load_ms)));
+						h->path, h->load_ms),
+				 errdetail("%.1f MB of weights on anonymous huge pages for backends to inherit%s.",
+						   h->anon_bytes / 1048576.0,
+						   h->anon_bytes ? "" : " (transparent huge pages are disabled: backends map the files)")));
 	}
 	PG_CATCH();
 	{

@@ -81,9 +81,12 @@ bf16_store(float *y, int ldy, const qlinear *L, int p0, int i, int j, __m512 acc
 }
 
 /*
- * The full 6 x 4 tiles, with the 24 accumulators as named variables: with
- * an array of them GCC 12 keeps them on the stack (the generic tiles below
- * serve the edges only).
+ * The R x 4 tiles (R = 1..6, a constant after inlining), with the
+ * accumulators as named variables: with an array of them GCC 12 keeps them
+ * on the stack (the generic tiles below serve panel edges only).  The rows
+ * past R are dead code the compiler drops, so a sentence's last rows
+ * (M mod 6) go through one tile that reads the weights once, instead of
+ * one single-row tile per row each reading all of them again.
  */
 #define DECL4(i, Z) __m512i a##i##0 = Z, a##i##1 = Z, a##i##2 = Z, a##i##3 = Z
 #define DECL4F(i, Z) __m512 a##i##0 = Z, a##i##1 = Z, a##i##2 = Z, a##i##3 = Z
@@ -94,9 +97,9 @@ bf16_store(float *y, int ldy, const qlinear *L, int p0, int i, int j, __m512 acc
 	} while (0)
 #define STORE4(S, i) do { S(i, 0, a##i##0); S(i, 1, a##i##1); S(i, 2, a##i##2); S(i, 3, a##i##3); } while (0)
 
-static VNNI void
-i8_tile_6x4(float *y, int ldy, const uint8_t *x, const float *xs, const int32_t *xz,
-			const qlinear *L, int p0)
+static ALWAYS_INLINE VNNI void
+i8_tile_rx4(float *y, int ldy, const uint8_t *x, const float *xs, const int32_t *xz,
+			const qlinear *L, int p0, const int R)
 {
 	const int	Kp = L->Kp,
 				K4 = Kp / 4;
@@ -120,24 +123,34 @@ i8_tile_6x4(float *y, int ldy, const uint8_t *x, const float *xs, const int32_t 
 		const uint8_t *xg = x + 4 * g;
 
 		ROW4(DPBUSD, 0, xg);
-		ROW4(DPBUSD, 1, xg + Kp);
-		ROW4(DPBUSD, 2, xg + 2 * Kp);
-		ROW4(DPBUSD, 3, xg + 3 * Kp);
-		ROW4(DPBUSD, 4, xg + 4 * Kp);
-		ROW4(DPBUSD, 5, xg + 5 * Kp);
+		if (R > 1)
+			ROW4(DPBUSD, 1, xg + Kp);
+		if (R > 2)
+			ROW4(DPBUSD, 2, xg + 2 * Kp);
+		if (R > 3)
+			ROW4(DPBUSD, 3, xg + 3 * Kp);
+		if (R > 4)
+			ROW4(DPBUSD, 4, xg + 4 * Kp);
+		if (R > 5)
+			ROW4(DPBUSD, 5, xg + 5 * Kp);
 	}
 #define S8(i, j, a) i8_store(y, ldy, xs, xz, L, p0, i, j, a)
 	STORE4(S8, 0);
-	STORE4(S8, 1);
-	STORE4(S8, 2);
-	STORE4(S8, 3);
-	STORE4(S8, 4);
-	STORE4(S8, 5);
+	if (R > 1)
+		STORE4(S8, 1);
+	if (R > 2)
+		STORE4(S8, 2);
+	if (R > 3)
+		STORE4(S8, 3);
+	if (R > 4)
+		STORE4(S8, 4);
+	if (R > 5)
+		STORE4(S8, 5);
 #undef S8
 }
 
-static BF16 void
-bf16_tile_6x4(float *y, int ldy, const uint16_t *x, const qlinear *L, int p0)
+static ALWAYS_INLINE BF16 void
+bf16_tile_rx4(float *y, int ldy, const uint16_t *x, const qlinear *L, int p0, const int R)
 {
 	const int	Kp = L->Kp,
 				K2 = Kp / 2;
@@ -161,19 +174,29 @@ bf16_tile_6x4(float *y, int ldy, const uint16_t *x, const qlinear *L, int p0)
 		const uint16_t *xg = x + 2 * g;
 
 		ROW4(DPBF16, 0, xg);
-		ROW4(DPBF16, 1, xg + Kp);
-		ROW4(DPBF16, 2, xg + 2 * Kp);
-		ROW4(DPBF16, 3, xg + 3 * Kp);
-		ROW4(DPBF16, 4, xg + 4 * Kp);
-		ROW4(DPBF16, 5, xg + 5 * Kp);
+		if (R > 1)
+			ROW4(DPBF16, 1, xg + Kp);
+		if (R > 2)
+			ROW4(DPBF16, 2, xg + 2 * Kp);
+		if (R > 3)
+			ROW4(DPBF16, 3, xg + 3 * Kp);
+		if (R > 4)
+			ROW4(DPBF16, 4, xg + 4 * Kp);
+		if (R > 5)
+			ROW4(DPBF16, 5, xg + 5 * Kp);
 	}
 #define SB(i, j, a) bf16_store(y, ldy, L, p0, i, j, a)
 	STORE4(SB, 0);
-	STORE4(SB, 1);
-	STORE4(SB, 2);
-	STORE4(SB, 3);
-	STORE4(SB, 4);
-	STORE4(SB, 5);
+	if (R > 1)
+		STORE4(SB, 1);
+	if (R > 2)
+		STORE4(SB, 2);
+	if (R > 3)
+		STORE4(SB, 3);
+	if (R > 4)
+		STORE4(SB, 4);
+	if (R > 5)
+		STORE4(SB, 5);
 #undef SB
 }
 
@@ -264,13 +287,21 @@ bf16_tile(float *y, int ldy, const uint16_t *x, const qlinear *L, int p0, int mr
 						case 2: TILE(i, MR, 2); break; \
 						default: TILE(i, MR, 1); break; \
 					} \
-				for (; i < rend; i++) \
-					switch (nv) { \
-						case 4: TILE(i, 1, 4); break; \
-						case 3: TILE(i, 1, 3); break; \
-						case 2: TILE(i, 1, 2); break; \
-						default: TILE(i, 1, 1); break; \
+				if (i < rend && nv == NV) \
+					switch (rend - i) { \
+						case 5: TILE(i, 5, NV); break; \
+						case 4: TILE(i, 4, NV); break; \
+						case 3: TILE(i, 3, NV); break; \
+						case 2: TILE(i, 2, NV); break; \
+						default: TILE(i, 1, NV); break; \
 					} \
+				else \
+					for (; i < rend; i++) \
+						switch (nv) { \
+							case 3: TILE(i, 1, 3); break; \
+							case 2: TILE(i, 1, 2); break; \
+							default: TILE(i, 1, 1); break; \
+						} \
 			} \
 		} \
 	} while (0)
@@ -281,8 +312,8 @@ sst2_qg_i8_avx512(float *y, int ldy, const uint8_t *xq, const float *xs,
 				  const int32_t *xz, const qlinear *L, int M)
 {
 #define I8_TILE(i, mr, nv) \
-	((mr) == MR && (nv) == NV ? \
-	 i8_tile_6x4(y + (size_t) (i) * ldy, ldy, xq + (size_t) (i) * L->Kp, xs + (i), xz + (i), L, p0) : \
+	((nv) == NV ? \
+	 i8_tile_rx4(y + (size_t) (i) * ldy, ldy, xq + (size_t) (i) * L->Kp, xs + (i), xz + (i), L, p0, (mr)) : \
 	 i8_tile(y + (size_t) (i) * ldy, ldy, xq + (size_t) (i) * L->Kp, xs + (i), xz + (i), \
 			L, p0, (mr), (nv)))
 	WALK(I8_TILE);
@@ -294,8 +325,8 @@ BF16 void
 sst2_qg_bf16_avx512(float *y, int ldy, const uint16_t *xb, const qlinear *L, int M)
 {
 #define BF_TILE(i, mr, nv) \
-	((mr) == MR && (nv) == NV ? \
-	 bf16_tile_6x4(y + (size_t) (i) * ldy, ldy, xb + (size_t) (i) * L->Kp, L, p0) : \
+	((nv) == NV ? \
+	 bf16_tile_rx4(y + (size_t) (i) * ldy, ldy, xb + (size_t) (i) * L->Kp, L, p0, (mr)) : \
 	 bf16_tile(y + (size_t) (i) * ldy, ldy, xb + (size_t) (i) * L->Kp, L, p0, (mr), (nv)))
 	WALK(BF_TILE);
 #undef BF_TILE

@@ -138,8 +138,8 @@ sst2_model_info(PG_FUNCTION_ARGS)
 	conv = pg_any_to_server(json, strlen(json), PG_UTF8);
 	info = DirectFunctionCall1(jsonb_in, CStringGetDatum(conv));
 	extra = DirectFunctionCall1(jsonb_in, CStringGetDatum(
-															psprintf("{\"max_length\": %d, \"load_ms\": %.3f, \"preloaded\": %s}",
+															psprintf("{\"max_length\": %d, \"load_ms\": %.3f, \"preloaded\": %s, \"inherited_anonymous_bytes\": %zu}",
 																	 sst2_effective_max_length(h), h->load_ms,
-																	 h->preloaded ? "true" : "false")));
+																	 h->preloaded ? "true" : "false", h->anon_bytes)));
 	PG_RETURN_DATUM(DirectFunctionCall2(jsonb_concat, info, extra));
 }

@@ -44,6 +44,7 @@ typedef struct Sst2Model
 	char	  **labels;			/* [n_labels] in the database encoding */
 	int			labels_encoding;	/* the encoding labels are in */
 	bool		preloaded;		/* opened by the postmaster at start */
+	size_t		anon_bytes;		/* weights the postmaster moved to anonymous huge pages */
 	int			refs;			/* pins, plus one while it is the current model */
 } Sst2Model;
 
