@@ -27,7 +27,7 @@ if [ "${SST2_UPGRADE_INSIDE:-0}" != 1 ]; then
 		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
 		tar --null -T - -cf -) | (mkdir -p "$copy/build/sst2" && tar -C "$copy/build/sst2" -xf -)
 	bash "$SRC/scripts/root.sh" run upgrade-15-17 --env SST2_UPGRADE_INSIDE=1 \
-		-- bash /build/sst2/test/pkg/upgrade.sh
+		--env "SST2_PGPORT=${SST2_PGPORT:-54329}" -- bash /build/sst2/test/pkg/upgrade.sh
 	exit
 fi
 
