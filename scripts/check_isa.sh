@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The build runs on any x86-64 CPU: no object of the extension or the CLI but
 # the per-ISA kernels (src/gemm_avx2.o, src/gemm_avx512.o, src/qgemm_avx512.o,
-# src/sgemm_avx512.o,
+# src/sgemm_avx512.o, src/act_avx512.o,
 # only called after cpu.c's check) contains an instruction beyond the x86-64 baseline
 # (SSE2): no VEX/EVEX instruction (v...), no ymm/zmm/mask register, no
 # SSE3-4.2, BMI1/2, LZCNT, POPCNT or MOVBE instruction.  Then, in sst2.so,
@@ -13,7 +13,7 @@
 set -euo pipefail
 ROOT=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$ROOT"
-KERNELS="src/gemm_avx2.o src/gemm_avx512.o src/qgemm_avx512.o src/sgemm_avx512.o"
+KERNELS="src/gemm_avx2.o src/gemm_avx512.o src/qgemm_avx512.o src/sgemm_avx512.o src/act_avx512.o"
 
 # registers and mnemonics (AT&T syntax, objdump -d) beyond x86-64 baseline
 REGS='%[yz]mm[0-9]|%k[0-7]([^0-9]|$)'

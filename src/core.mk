@@ -12,6 +12,7 @@
 # guard       SIGBUS on truncated mappings becomes an error
 # weights_anon  a preloading postmaster's weights on anonymous huge pages
 # forward     the forward pass
+# act_avx512  its element-wise steps (act_kernel.h) on AVX-512
 # cpu         CPU features and SST2_ISA: which kernel path runs
 # gemm        the in-place small-M matrix product, dispatched to gemm_<isa>
 # quantize    bf16/int8 modes: the six linear layers packed once (cache file)
@@ -22,5 +23,5 @@
 # classify    texts in, logits out (the one batch path)
 # explain     occlusion attributions of a text's words, one batch
 SST2_CORE = util config safetensors vocab tokenizer unicode_tables checkpoint \
-	weights_cache guard weights_anon forward cpu gemm gemm_generic gemm_avx2 gemm_avx512 \
+	weights_cache guard weights_anon forward act_avx512 cpu gemm gemm_generic gemm_avx2 gemm_avx512 \
 	quantize qgemm qgemm_generic qgemm_avx512 fpack sgemm_avx512 classify explain

@@ -1,8 +1,8 @@
 /*
  * forward.c
  *	  The fp32 forward pass of DistilBertForSequenceClassification, exactly as
- *	  Hugging Face computes it, read top to bottom: the elementwise kernels,
- *	  attention, one transformer block, the workspace, then the whole pass
+ *	  Hugging Face computes it, read top to bottom: the elementwise steps
+ *	  (act_kernel.h, per instruction set), attention, one transformer block, the workspace, then the whole pass
  *	  (embeddings, blocks, classifier head).
  *
  *	  Notation in comments: M = tokens in the batch (all sequences packed one
@@ -27,17 +27,41 @@
 #include "sgemm.h"
 #include "util.h"
 
-#define LN_EPS 1e-12f
+/* the element-wise steps for the x86-64 baseline (act_kernel.h) */
+#define ACT_NAME(f) f##_generic
+#define ACT_TARGET static
+#include "act_kernel.h"
+#include "act.h"
 
-/*
- * glibc 2.35+ ships vector variants of erff in libmvec (pulled in by -lm);
- * declaring them lets GCC vectorize the GELU loop (several times faster than
- * calling the scalar erff, with the same fp32-level accuracy).
- */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-	defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
-extern float erff(float) __attribute__((simd("notinbranch")));
-#endif
+/* x[i] = LayerNorm(x[i] + r[i]) * g + b for M rows of D; r may be NULL. */
+static void
+add_layernorm(float *x, const float *r, const float *g, const float *b, int M, int D)
+{
+	if (sst2_isa_current() == SST2_ISA_AVX512)
+		sst2_add_layernorm_avx512(x, r, g, b, M, D);
+	else
+		add_layernorm_generic(x, r, g, b, M, D);
+}
+
+/* x = GELU(x), the exact (erf) form. */
+static void
+gelu(float *x, size_t n)
+{
+	if (sst2_isa_current() == SST2_ISA_AVX512)
+		sst2_gelu_avx512(x, n);
+	else
+		gelu_generic(x, n);
+}
+
+/* In-place softmax of each of the rows rows of s (n columns). */
+static void
+softmax_rows(float *s, int rows, int n)
+{
+	if (sst2_isa_current() == SST2_ISA_AVX512)
+		sst2_softmax_rows_avx512(s, rows, n);
+	else
+		softmax_rows_generic(s, rows, n);
+}
 
 /* See sst2_core.h. */
 void
@@ -138,98 +162,12 @@ block_linear(const sst2_model *m, float *y, const float *x, const float *w, cons
 		sst2_qlinear(y, x, ql, M, m->precision, scratch);
 }
 
-/* x[i] = LayerNorm(x[i] + r[i]) * g + b for M rows of D; r may be NULL. */
-static void
-add_layernorm(float *restrict x, const float *restrict r, const float *restrict g,
-			  const float *restrict b, int M, int D)
-{
-	for (int i = 0; i < M; i++)
-	{
-		float	   *restrict xi = x + (size_t) i * D;
-		float		acc[16] = {0};
-		float		mean,
-					var,
-					inv;
-		int			j;
-
-		if (r)
-		{
-			const float *restrict ri = r + (size_t) i * D;
-
-			for (j = 0; j < D; j++)
-				xi[j] += ri[j];
-		}
-		/* 16 independent partial sums: vectorizes without reassociation */
-		for (j = 0; j + 16 <= D; j += 16)
-			for (int k = 0; k < 16; k++)
-				acc[k] += xi[j + k];
-		mean = 0.0f;
-		for (int k = 0; k < 16; k++)
-			mean += acc[k];
-		for (; j < D; j++)
-			mean += xi[j];
-		mean /= (float) D;
-
-		for (int k = 0; k < 16; k++)
-			acc[k] = 0.0f;
-		for (j = 0; j + 16 <= D; j += 16)
-			for (int k = 0; k < 16; k++)
-			{
-				float		d = xi[j + k] - mean;
-
-				acc[k] += d * d;
-			}
-		var = 0.0f;
-		for (int k = 0; k < 16; k++)
-			var += acc[k];
-		for (; j < D; j++)
-			var += (xi[j] - mean) * (xi[j] - mean);
-		var /= (float) D;
-
-		inv = 1.0f / sqrtf(var + LN_EPS);
-		for (j = 0; j < D; j++)
-			xi[j] = (xi[j] - mean) * inv * g[j] + b[j];
-	}
-}
-
-/* x = GELU(x), the exact (erf) form. */
-static void
-gelu(float *restrict x, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float) M_SQRT1_2));
-}
-
 /* x = max(x, 0). */
 static void
 relu(float *restrict x, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		x[i] = x[i] > 0.0f ? x[i] : 0.0f;
-}
-
-/* In-place softmax of each of the rows rows of s (n columns). */
-static void
-softmax_rows(float *restrict s, int rows, int n)
-{
-	for (int i = 0; i < rows; i++)
-	{
-		float	   *restrict r = s + (size_t) i * n;
-		float		mx = r[0],
-					sum = 0.0f,
-					inv;
-
-		for (int j = 1; j < n; j++)
-			mx = r[j] > mx ? r[j] : mx;
-		for (int j = 0; j < n; j++)
-		{
-			r[j] = expf(r[j] - mx);
-			sum += r[j];
-		}
-		inv = 1.0f / sum;
-		for (int j = 0; j < n; j++)
-			r[j] *= inv;
-	}
 }
 
 /* ---------------------------------------------------------------- forward */
