@@ -1,9 +1,10 @@
 /*
  * forward.c
  *	  The fp32 forward pass of DistilBertForSequenceClassification, exactly as
- *	  Hugging Face computes it, read top to bottom: the elementwise steps
- *	  (act_kernel.h, per instruction set), attention, one transformer block, the workspace, then the whole pass
- *	  (embeddings, blocks, classifier head).
+ *	  Hugging Face computes it, read top to bottom: the element-wise steps
+ *	  (act_kernel.h, built per instruction set), attention, one transformer
+ *	  block, the workspace, then the whole pass (embeddings, blocks,
+ *	  classifier head).
  *
  *	  Notation in comments: M = tokens in the batch (all sequences packed one
  *	  after another, no padding), D = dim, H = hidden_dim, hd = D / n_heads,
