@@ -85,7 +85,14 @@ for (const env of envs) {
 		}
 	}
 	sec.sgemm = sgemm;
-	sec.peak = sgemm.length ? Math.max(...sgemm.map((x) => x.gflops)) : null;
+	sec.sgemmPeak = sgemm.length ? Math.max(...sgemm.map((x) => x.gflops)) : null;
+	// the core's FMA peak (widest vectors, best of both measurements) is the limit; runs
+	// without it fall back to the sgemm peak
+	const fma = inEnv('fma_peak', env);
+	sec.fmaPeak = fma.length ? Math.max(...fma.map((x) => x.gflops)) : null;
+	sec.fmaIsa = fma.length ? fma.reduce((a, x) => (x.gflops > a.gflops ? x : a)).isa : null;
+	sec.peak = sec.fmaPeak || sec.sgemmPeak;
+	sec.limitBy = sec.fmaPeak ? `the ${sec.fmaIsa} FMA peak` : 'the sgemm peak';
 	sec.limitS = sec.peak ? flops / (sec.peak * 1e9) : null;
 	sec.limitSps = sec.limitS ? N / sec.limitS : null;
 	const opens = inEnv('core_open', env);
@@ -273,7 +280,13 @@ for (const env of envs) {
 	for (const q of sec.ratios) target(`${q.name} ≥ ${q.goal} ×${tag}`, q.value, `${fmt(q.value, 2)} ×`, q.met);
 	for (const k of ['sql_agg_fp32', 'sql_window_fp32']) {
 		const r = sec.row(k);
-		if (r) target(`batched SQL fp32 (${k.replace('sql_', '').replace('_fp32', '')}) ≥ 85% of the sgemm limit${tag}`, r.of_limit, r.of_limit !== null ? `${fmt(100 * r.of_limit)} %` : 'n/a', r.of_limit >= 0.85);
+		if (r) target(`batched SQL fp32 (${k.replace('sql_', '').replace('_fp32', '')}) ≥ 85% of the limit${tag}`, r.of_limit, r.of_limit !== null ? `${fmt(100 * r.of_limit)} %` : 'n/a', r.of_limit >= 0.85);
+	}
+	{
+		// issue 22: fp32 batched at >= 85% of the FMA peak, counting the work sst2 does
+		const r = sec.row('core_fp32_s32');
+		const v = r && sec.fmaPeak ? (flops - skipped) / r.best_s / 1e9 / sec.fmaPeak : null;
+		target(`core fp32 batched (sorted 32) ≥ 85% of the FMA peak, on the work it does${tag}`, v, `${fmt(100 * v)} %`, v >= 0.85);
 	}
 }
 target(`first call − second call (same text, ${first && first.preload ? 'preloaded' : 'not preloaded'}, median) ≤ 5 ms`, first && first.first_minus_second_ms_median, first ? `${fmt(first.first_minus_second_ms_median)} ms (CPU ${fmt(first.first_minus_second_cpu_ms_median)} ms)` : 'n/a', first && first.first_minus_second_ms_median <= 5);
@@ -298,7 +311,7 @@ p();
 p(`FLOPs: ${fmt(flops / 1e9, 2)} GFLOP = projections ${fmt(projF / 1e9, 1)} + FFN ${fmt(ffnF / 1e9, 1)} + attention scores/context ${fmt(attF / 1e9, 1)} + classifier ${fmt(clsF / 1e9, 3)}` +
 	` (embeddings, LayerNorm, GELU, softmax, residuals not counted: ≈ ${fmt(otherF / 1e9, 2)} G elementwise ops, ${fmt((100 * otherF) / flops, 2)} %).`);
 if (meta.cpu_flags) p(`CPU SIMD flags: ${meta.cpu_flags}.`);
-p(`sst2 computes ${fmt((flops - skipped) / 1e9, 2)} GFLOP of these (${fmt((100 * skipped) / flops, 1)} % fewer: its last block carries only the [CLS] rows past attention), so its figures can pass 100 % of the limit; as a fraction of the sgemm peak on the work it does, multiply its % of limit by ${fmt((flops - skipped) / flops, 3)}. GFLOP/s counts the fp32-equivalent work for every precision.`);
+p(`sst2 computes ${fmt((flops - skipped) / 1e9, 2)} GFLOP of these (${fmt((100 * skipped) / flops, 1)} % fewer: its last block carries only the [CLS] rows past attention), so its figures can pass 100 % of the limit; as a fraction of the limit on the work it does, multiply its % of limit by ${fmt((flops - skipped) / flops, 3)}. GFLOP/s counts the fp32-equivalent work for every precision.`);
 p(`Load average at start ${meta.loadavg || 'n/a'}, at end ${metaEnd.loadavg || 'n/a'} (a busy machine makes every figure unreliable).`);
 p();
 for (const env of envs) {
@@ -310,10 +323,9 @@ for (const env of envs) {
 	p(`OpenBLAS core: **${sec.openblas_core || 'n/a'}**; sst2 ISA path ${sec.isa || 'n/a'}, kernels ${Object.entries(sec.kernels).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}` +
 		(sec.server ? `; server environment: ${sec.server.postmaster_env || 'no OPENBLAS_* set'}${sec.server.preload ? ', sst2 preloaded' : ''}` : '') + '.');
 	if (sec.ort_int8_ops) p(`ORT int8 graph after ORT's optimizations: ${Object.entries(sec.ort_int8_ops).map(([k, v]) => `${v} ${k}`).join(', ')}.`);
-	if (sec.peak) {
-		p(`sgemm peak (cblas_sgemm, 1 thread): ${sec.sgemm.map((x) => `${x.m}×${x.n}×${x.k}: ${fmt(x.gflops)}`).join('; ')} GFLOP/s.`);
-		p(`Limit = FLOPs / ${fmt(sec.peak)} GFLOP/s = ${fmt(sec.limitS, 2)} s = **${fmt(sec.limitSps)} sentences/s**.`);
-	}
+	if (sec.fmaPeak) p(`FMA peak (bench/fma_peak.c, ${sec.fmaIsa}, registers only): ${fmt(sec.fmaPeak)} GFLOP/s.`);
+	if (sec.sgemmPeak) p(`sgemm peak (cblas_sgemm, 1 thread): ${sec.sgemm.map((x) => `${x.m}×${x.n}×${x.k}: ${fmt(x.gflops)}`).join('; ')} GFLOP/s.`);
+	if (sec.peak) p(`Limit = FLOPs / ${fmt(sec.peak)} GFLOP/s (${sec.limitBy}) = ${fmt(sec.limitS, 2)} s = **${fmt(sec.limitSps)} sentences/s**.`);
 	p();
 	p('| peer ratio (best of runs) | measured | goal | |');
 	p('| --- | ---: | ---: | --- |');
@@ -323,9 +335,9 @@ for (const env of envs) {
 	p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 	for (const r of sec.rows) p(`| ${r.label} | ${fmt(r.sps_best)} | ${fmt(r.sps_median)} | ${fmt(r.vs_ort_fp32_b1, 2)} | ${fmt(r.vs_ort_fp32_s32, 2)} | ${fmt(r.vs_ort_int8_b1, 2)} | ${fmt(r.vs_ort_int8_s32, 2)} | ${fmt(r.gflops)} | ${fmt(r.of_limit === null ? null : 100 * r.of_limit)} % |`);
 	const o = sec.ortRows;
-	if (sec.limitSps) p(`| limit: FLOPs / sgemm peak | ${fmt(sec.limitSps)} | | ${o.fp32_b1 ? fmt(sec.limitSps / o.fp32_b1.sps_best, 2) : 'n/a'} | ${o.fp32_s32 ? fmt(sec.limitSps / o.fp32_s32.sps_best, 2) : 'n/a'} | | | ${fmt(sec.peak)} | 100 % |`);
+	if (sec.limitSps) p(`| limit: FLOPs / ${sec.limitBy} | ${fmt(sec.limitSps)} | | ${o.fp32_b1 ? fmt(sec.limitSps / o.fp32_b1.sps_best, 2) : 'n/a'} | ${o.fp32_s32 ? fmt(sec.limitSps / o.fp32_s32.sps_best, 2) : 'n/a'} | | | ${fmt(sec.peak)} | 100 % |`);
 	const overLimit = sec.rows.filter((r) => r.key.includes('fp32') && r.of_limit * (flops - skipped) / flops > 1);
-	if (overLimit.length) p(`**Warning: ${overLimit.map((r) => r.label).join(', ')} ran faster than the sgemm peak on the work they do: the machine was busy while sgemm was measured; rerun on a quiet machine.**`);
+	if (overLimit.length) p(`**Warning: ${overLimit.map((r) => r.label).join(', ')} ran faster than ${sec.limitBy} on the work they do: the machine was busy while it was measured; rerun on a quiet machine.**`);
 	p();
 	const ld = sec.sanity.max_abs_logit_diff;
 	const sane = Object.entries(ld).filter(([, v]) => v !== null).map(([k, v]) => `${k.replace(/_/g, ' ')} ${v.toExponential(2)}`);
@@ -360,7 +372,7 @@ fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({
 	environments: Object.fromEntries(envs.map((e) => {
 		const x = sections[e];
 		return [e, { openblas_core: x.openblas_core, isa: x.isa, kernels: x.kernels, server: x.server, ort_int8_ops: x.ort_int8_ops,
-			sgemm: x.sgemm, limit: x.peak && { peak_gflops: x.peak, seconds: x.limitS, sentences_per_s: x.limitSps },
+			sgemm: x.sgemm, fma_peak_gflops: x.fmaPeak, limit: x.peak && { by: x.limitBy, peak_gflops: x.peak, seconds: x.limitS, sentences_per_s: x.limitSps },
 			ratios: x.ratios, throughput: x.rows, sanity: x.sanity }];
 	})),
 	tokenizer: tok, first_call: first, memory, parallel, targets,

@@ -17,9 +17,10 @@
 # in the first one only.  Each records OpenBLAS's chosen core (openblas_get_corename()) and
 # sst2's kernel paths; the meta line records the CPU model and its SIMD flags.
 #
-#   sgemm     the machine's cblas_sgemm rate (bench/sgemm_peak.c) at 2048^3 and at the model's
-#             shapes; with the workload's FLOP count (from its token counts) it gives the
-#             fastest possible fp32 time, "the limit"
+#   sgemm     the core's FMA peak (bench/fma_peak.c: registers only, no library), which with the
+#             workload's FLOP count (from its token counts) gives the fastest possible fp32
+#             time, "the limit"; and the machine's cblas_sgemm rate (bench/sgemm_peak.c) at
+#             2048^3 and at the model's shapes, OpenBLAS's own ceiling in that environment
 #   core      the core library without SQL (bench/bench_core.c) at each sst2.precision
 #             (fp32, bf16, int8): batch 1 and length-sorted batches of 32 (fp32 also batch 64)
 #   ort       the peer: ONNX Runtime (onnxruntime-node 1.30.0, one thread) on the same weights
@@ -173,6 +174,8 @@ sgemm_peak() {
 	avg=$(awk '{t += NF} END {printf "%d", t / NR + 0.5}' "$T/dev.ids")
 	$PIN $BUILD/sgemm_peak --min-time $SGEMM_TIME --square $SGEMM_SQUARE --m "$avg" --m $((avg * 32)) --m $((avg * 64)) \
 		2>>"$LOGS/sgemm.log" | tagged "$E" >>"$RAW"
+	# the core's own limit, whatever any library does (bench/fma_peak.c)
+	$PIN $BUILD/fma_peak 2>>"$LOGS/sgemm.log" | tagged "$E" >>"$RAW"
 }
 
 # (every statement orders by id: COPY's heap order need not be file order, and the
