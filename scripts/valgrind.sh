@@ -43,7 +43,7 @@ command -v valgrind >/dev/null 2>&1 || { echo "SKIP: valgrind is not installed";
 
 # ---- build
 CC=${CC:-gcc}
-CFLAGS="-O1 -g -fno-math-errno -Wall -I$ROOT/src $(pkg-config --cflags json-c libutf8proc openblas)"
+CFLAGS="-O1 -g -fno-math-errno -Wall -DSST2_MEMCHECK -I$ROOT/src $(pkg-config --cflags json-c libutf8proc openblas)"
 LIBS="$(pkg-config --libs json-c libutf8proc openblas) -lm"
 # the PostgreSQL-free core, as listed once in src/core.mk
 CORE=$(make -s --no-print-directory -f - <<<"include $ROOT/src/core.mk

@@ -459,7 +459,7 @@ sst2_model_free(sst2_model *m)
 	free(m->layers);
 	free(m->dir);
 	free(m->warnings);
-	free(m->ws);
+	sst2_model_trim(m, 0);
 	free(m);
 }
 

@@ -10,6 +10,7 @@
 # checkpoint  open a folder: identity, tensor plan, weight pointers
 # weights_cache  converted weights, shared through a cache file
 # guard       SIGBUS on truncated mappings becomes an error
+# hugemem     private anonymous memory placed for transparent huge pages
 # weights_anon  a preloading postmaster's weights on anonymous huge pages
 # forward     the forward pass
 # act_avx512  its element-wise steps (act_kernel.h) on AVX-512
@@ -23,5 +24,5 @@
 # classify    texts in, logits out (the one batch path)
 # explain     occlusion attributions of a text's words, one batch
 SST2_CORE = util config safetensors vocab tokenizer unicode_tables checkpoint \
-	weights_cache guard weights_anon forward act_avx512 cpu gemm gemm_generic gemm_avx2 gemm_avx512 \
+	weights_cache guard hugemem weights_anon forward act_avx512 cpu gemm gemm_generic gemm_avx2 gemm_avx512 \
 	quantize qgemm qgemm_generic qgemm_avx512 fpack sgemm_avx512 classify explain

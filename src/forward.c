@@ -24,6 +24,7 @@
 
 #include "cpu.h"
 #include "gemm.h"
+#include "hugemem.h"
 #include "model.h"
 #include "sgemm.h"
 #include "util.h"
@@ -280,22 +281,31 @@ block(const sst2_model *m, const layer_weights *w, workspace *ws, const batch *b
 	add_layernorm(xq, ws->t, w->out_ln_w, w->out_ln_b, Mq, D);
 }
 
-/* Make sure the workspace holds `need` floats (no per-call malloc once grown). */
+/*
+ * Make sure the workspace holds `need` floats (no per-call allocation once
+ * grown).  It is mapped on its own, in whole huge pages where the kernel
+ * offers them: a new backend's first pass then writes a few fresh huge pages
+ * instead of hundreds of fresh 4 KB pages, each a page fault.
+ */
 static sst2_status
 ws_reserve(sst2_model *m, size_t need, sst2_error *err)
 {
-	void	   *p = NULL;
+	size_t		bytes;
+	void	   *p;
 
 	if (need <= m->ws_floats)
 		return SST2_OK;
-	if (need > SIZE_MAX / sizeof(float) ||
-		posix_memalign(&p, 64, need * sizeof(float)) != 0)
+	bytes = need > SIZE_MAX / sizeof(float) ? SIZE_MAX : need * sizeof(float);
+	if (sst2_thp_available() && bytes <= SIZE_MAX - SST2_HUGE_PAGE)
+		bytes = (bytes + SST2_HUGE_PAGE - 1) & ~(size_t) (SST2_HUGE_PAGE - 1);
+	p = bytes == SIZE_MAX ? NULL : sst2_huge_map(bytes, 0);
+	if (!p)
 		return sst2_set_error(err, SST2_ERR_NOMEM,
 							  "out of memory allocating a %zu-byte workspace",
 							  need * sizeof(float));
-	free(m->ws);
+	sst2_model_trim(m, 0);
 	m->ws = p;
-	m->ws_floats = need;
+	m->ws_floats = bytes / sizeof(float);
 	return SST2_OK;
 }
 
@@ -351,7 +361,7 @@ sst2_model_trim(sst2_model *m, size_t keep_bytes)
 {
 	if (m->ws_floats * sizeof(float) > keep_bytes)
 	{
-		free(m->ws);
+		sst2_huge_unmap(m->ws, m->ws_floats * sizeof(float));
 		m->ws = NULL;
 		m->ws_floats = 0;
 	}

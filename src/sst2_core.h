@@ -291,7 +291,7 @@ sst2_status sst2_model_forward(sst2_model *m, const int32_t *ids,
 size_t		sst2_model_workspace_bytes(const sst2_model *m, size_t M, int n_seqs,
 									   int max_len);
 
-/* Give the workspace back to the allocator when it holds more than keep_bytes. */
+/* Give the workspace back to the system when it holds more than keep_bytes. */
 void		sst2_model_trim(sst2_model *m, size_t keep_bytes);
 
 /* Index of the largest logit and its softmax probability (the pipeline's score). */

@@ -26,29 +26,12 @@
 #endif
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hugemem.h"
 #include "model.h"
-
-#define HUGE_PAGE ((uintptr_t) 2 << 20)
-
-/* Whether a region that asks (MADV_HUGEPAGE) can get transparent huge pages. */
-static bool
-thp_available(void)
-{
-	char		buf[128] = "";
-	FILE	   *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return strstr(buf, "[always]") != NULL || strstr(buf, "[madvise]") != NULL;
-}
 
 /*
  * Replace the read-only file mapping [addr, addr + len) by a read-only
@@ -58,32 +41,21 @@ thp_available(void)
 static bool
 move_to_anon(void *addr, size_t len)
 {
-	uintptr_t	page = (uintptr_t) sysconf(_SC_PAGESIZE);
-	size_t		plen = (len + page - 1) & ~(page - 1);
-	size_t		span = plen + 2 * HUGE_PAGE;
-	uintptr_t	r,
-				b;
-
-	r = (uintptr_t) mmap(NULL, span, PROT_READ | PROT_WRITE,
-						 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if ((void *) r == MAP_FAILED)
-		return false;
-
 	/*
-	 * b: the same offset within a huge page as addr, so the huge pages are
-	 * where they must be for mremap to move them whole
+	 * the copy at the same offset within a huge page as addr, so the huge
+	 * pages are where they must be for mremap to move them whole
 	 */
-	b = ((r + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1)) + ((uintptr_t) addr & (HUGE_PAGE - 1));
-	if (b > r)
-		munmap((void *) r, b - r);
-	if (r + span > b + plen)
-		munmap((void *) (b + plen), r + span - (b + plen));
-	(void) madvise((void *) b, plen, MADV_HUGEPAGE);
-	memcpy((void *) b, addr, len);
-	if (mprotect((void *) b, plen, PROT_READ) != 0 ||
-		mremap((void *) b, plen, plen, MREMAP_MAYMOVE | MREMAP_FIXED, addr) == MAP_FAILED)
+	void	   *b = sst2_huge_map(len, (uintptr_t) addr);
+	const size_t page = (size_t) sysconf(_SC_PAGESIZE);
+	const size_t plen = (len + page - 1) & ~(page - 1);
+
+	if (!b)
+		return false;
+	memcpy(b, addr, len);
+	if (mprotect(b, plen, PROT_READ) != 0 ||
+		mremap(b, plen, plen, MREMAP_MAYMOVE | MREMAP_FIXED, addr) == MAP_FAILED)
 	{
-		munmap((void *) b, plen);
+		sst2_huge_unmap(b, len);
 		return false;
 	}
 	return true;
@@ -95,7 +67,7 @@ sst2_model_to_anonymous(sst2_model *m)
 {
 	size_t		moved = 0;
 
-	if (!thp_available())
+	if (!sst2_thp_available())
 		return 0;
 	if (m->weights_file.map && move_to_anon((void *) m->weights_file.map, m->weights_file.map_size))
 		moved += m->weights_file.map_size;

@@ -1,0 +1,28 @@
+/*
+ * hugemem.h
+ *	  Internal to the sst2 core: private anonymous memory placed so that it
+ *	  can sit on transparent huge pages (hugemem.c).
+ */
+#ifndef SST2_HUGEMEM_H
+#define SST2_HUGEMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SST2_HUGE_PAGE ((uintptr_t) 2 << 20)
+
+/* Whether a region that asks (MADV_HUGEPAGE) can get transparent huge pages. */
+bool		sst2_thp_available(void);
+
+/*
+ * Map len bytes (rounded up to whole pages) of private anonymous read-write
+ * memory starting at phase bytes past a huge-page boundary (phase <
+ * SST2_HUGE_PAGE), and ask for huge pages.  NULL when the kernel says no.
+ */
+void	   *sst2_huge_map(size_t len, uintptr_t phase);
+
+/* Unmap what sst2_huge_map(len, ...) returned. */
+void		sst2_huge_unmap(void *p, size_t len);
+
+#endif							/* SST2_HUGEMEM_H */
