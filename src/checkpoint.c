@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hugemem.h"
 #include "model.h"
 #include "util.h"
 
@@ -69,6 +70,13 @@ sst2_model_changed(const sst2_model *m)
 
 /* ---------------------------------------------------------------- tensor plan */
 
+/* See model.h. */
+int
+sst2_model_n_specs(const sst2_model *m)
+{
+	return 4 + 16 * m->cfg.n_layers + 4;
+}
+
 /* Append one expected tensor to the plan. */
 static void
 add_spec(tensor_spec *s, int *n, const char *name, const float **dst,
@@ -84,9 +92,9 @@ add_spec(tensor_spec *s, int *n, const char *name, const float **dst,
 	p->dst = dst;
 }
 
-/* The plan: every tensor the forward pass reads, with its expected shape. */
-static int
-build_specs(sst2_model *m, tensor_spec *s)
+/* See model.h: the plan, every tensor the forward pass reads, with its expected shape. */
+int
+sst2_model_specs(sst2_model *m, tensor_spec *s)
 {
 	const sst2_config *c = &m->cfg;
 	int			n = 0;
@@ -236,7 +244,7 @@ check_tensors(sst2_model *m, tensor_spec *specs, int n, sst2_error *err)
 static sst2_status
 load_weights(sst2_model *m, const char *cache_dir, sst2_error *err)
 {
-	int			n_specs = 4 + 16 * m->cfg.n_layers + 4;
+	int			n_specs = sst2_model_n_specs(m);
 	tensor_spec *specs;
 	sst2_status rc;
 	size_t		n_floats = 0;
@@ -250,7 +258,7 @@ load_weights(sst2_model *m, const char *cache_dir, sst2_error *err)
 		free(specs);
 		return sst2_set_error(err, SST2_ERR_NOMEM, "out of memory");
 	}
-	build_specs(m, specs);
+	sst2_model_specs(m, specs);
 	rc = check_tensors(m, specs, n_specs, err);
 	if (rc != SST2_OK)
 	{
@@ -460,6 +468,7 @@ sst2_model_free(sst2_model *m)
 	free(m->dir);
 	free(m->warnings);
 	sst2_model_trim(m, 0);
+	sst2_huge_unmap(m->arena, m->arena_size);
 	free(m);
 }
 
@@ -486,7 +495,7 @@ sst2_model_dtype(const sst2_model *m)
 size_t
 sst2_model_bytes_mapped(const sst2_model *m)
 {
-	return m->weights_file.map_size + m->conv.map_size + m->qconv.map_size;
+	return m->weights_file.map_size + m->conv.map_size + m->qconv.map_size + m->arena_size;
 }
 
 sst2_precision

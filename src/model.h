@@ -83,6 +83,14 @@ struct sst2_model
 	converted_weights qconv;	/* their bf16/int8 packing (quantize.c), or
 								 * fp32 panels on AVX-512 (fpack.c) */
 
+	/*
+	 * a preloading postmaster's copy of every tensor the forward pass reads
+	 * outside the packed linear layers, when those are packed
+	 * (weights_anon.c); the source file and conversions are then unmapped
+	 */
+	void	   *arena;
+	size_t		arena_size;
+
 	/* the weights, all fp32 */
 	const float *word_emb;		/* [vocab_size, D] */
 	const float *pos_emb;		/* [max_pos, D] */
@@ -110,6 +118,10 @@ typedef struct tensor_spec
 	bool		convert;		/* needs an fp32 copy (F16/BF16 or misaligned) */
 	size_t		conv_off;		/* offset of that copy, in floats */
 } tensor_spec;
+
+/* How many tensors the plan holds, and the plan itself (s has room for them all). */
+int			sst2_model_n_specs(const sst2_model *m);
+int			sst2_model_specs(sst2_model *m, tensor_spec *s);
 
 /*
  * Make fp32 copies of the specs marked convert (n_floats in all, at their

@@ -237,11 +237,12 @@ const char *sst2_dtype_name(sst2_dtype t);			/* "F32", "F16", "BF16" */
 size_t		sst2_model_bytes_mapped(const sst2_model *m);
 
 /*
- * Move the model's mapped weights into private anonymous memory on
- * transparent huge pages, at the same addresses (weights_anon.c), for a
- * process that will fork workers reading the model: fork copies those page
- * tables, so a child's first forward pass does not fault the model in.
- * Returns the bytes moved: 0 without transparent huge pages.
+ * Move what the forward pass reads of the model's weights into private
+ * anonymous memory on transparent huge pages (weights_anon.c), for a process
+ * that will fork workers reading the model: fork copies those page tables,
+ * so a child's first forward pass does not fault the model in.  When all of
+ * it moved, the model maps none of its files.  Returns the bytes moved: 0
+ * without transparent huge pages (nothing changes then).
  */
 size_t		sst2_model_to_anonymous(sst2_model *m);
 const char *sst2_model_weights_path(const sst2_model *m); /* file mapped (source or cache) */

@@ -745,6 +745,96 @@ test_pipeline(const char *fixtures)
 	free(mini);
 }
 
+/* Lines of /proc/self/maps that name a file under dir. */
+static int
+maps_under(const char *dir)
+{
+	FILE	   *f = fopen("/proc/self/maps", "r");
+	char		line[4096];
+	int			n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, dir) != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * sst2_model_to_anonymous (what a preloading postmaster does before its
+ * backends fork): at fp32 and int8, with the model's caches in a folder, the
+ * model gives the same logits, bit for bit, after its weights moved as
+ * before; with transparent huge pages it reports the bytes moved and no file
+ * of the model or its caches stays mapped.
+ */
+static void
+test_anonymous(const char *fixtures)
+{
+	char	   *dev = path2(fixtures, "golden/sst2-mini-dev.jsonl");
+	const sst2_precision precs[] = {SST2_PREC_FP32, SST2_PREC_INT8};
+	int			n_all,
+				n;
+	row		   *rows = load_jsonl(dev, &n_all);
+	bool		thp = false;
+	FILE	   *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (f)
+	{
+		char		buf[128] = "";
+
+		thp = fgets(buf, sizeof(buf), f) &&
+			(strstr(buf, "[always]") || strstr(buf, "[madvise]"));
+		fclose(f);
+	}
+	free(dev);
+	n = n_all < 64 ? n_all : 64;
+	for (size_t p = 0; p < sizeof(precs) / sizeof(precs[0]); p++)
+	{
+		char		tmpl[] = "/tmp/unit_anon.XXXXXX";
+		char	   *tmp = mkdtemp(tmpl);
+		char	   *cache = tmp ? path2(tmp, "cache") : NULL;
+		const char *pname = sst2_precision_name(precs[p]);
+		sst2_model *m;
+		sst2_error	err;
+		float		before[64 * 2],
+					after[64 * 2];
+		size_t		moved;
+		int			same = 0,
+					ok = 0;
+
+		CHECK(tmp != NULL, "mkdtemp failed");
+		if (!tmp || sst2_model_open_ex(&m, mini_dir, cache, precs[p], &err) != SST2_OK)
+		{
+			CHECK(false, "open %s at %s: %s", mini_dir, pname, tmp ? err.msg : "no folder");
+			free(cache);
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			ok += sst2_model_forward(m, rows[i].ids, &rows[i].len, 1, before + 2 * i, &err) == SST2_OK;
+		moved = sst2_model_to_anonymous(m);
+		for (int i = 0; i < n; i++)
+			ok += sst2_model_forward(m, rows[i].ids, &rows[i].len, 1, after + 2 * i, &err) == SST2_OK;
+		for (int i = 0; i < 2 * n; i++)
+			same += memcmp(&before[i], &after[i], sizeof(float)) == 0;
+		CHECK(ok == 2 * n, "anonymous %s: %d of %d passes failed", pname, 2 * n - ok, 2 * n);
+		CHECK(same == 2 * n, "anonymous %s: %d of %d logits changed when the weights moved",
+			  pname, 2 * n - same, 2 * n);
+		if (thp)
+		{
+			CHECK(moved > 0, "anonymous %s: nothing moved although huge pages are available", pname);
+			CHECK(maps_under(mini_dir) == 0 && maps_under(tmp) == 0,
+				  "anonymous %s: %d mappings of the model's files and %d of its caches remain",
+				  pname, maps_under(mini_dir), maps_under(tmp));
+		}
+		printf("anonymous %s: %zu bytes moved, %d logits the same\n", pname, moved, same);
+		sst2_model_free(m);
+		remove_tree(tmp);
+		free(cache);
+	}
+	rows_free(rows, n_all);
+}
+
 int
 main(void)
 {
@@ -787,6 +877,7 @@ main(void)
 	test_mini(fixtures);
 	test_pipeline(fixtures);
 	test_explain();
+	test_anonymous(fixtures);
 
 	printf("unit_model: %d passed, %d failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;
