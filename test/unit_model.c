@@ -788,7 +788,7 @@ test_anonymous(const char *fixtures)
 		fclose(f);
 	}
 	free(dev);
-	n = n_all < 64 ? n_all : 64;
+	n = quick_cap(n_all < 64 ? n_all : 64);
 	for (size_t p = 0; p < sizeof(precs) / sizeof(precs[0]); p++)
 	{
 		char		tmpl[] = "/tmp/unit_anon.XXXXXX";
