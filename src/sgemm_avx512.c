@@ -68,6 +68,16 @@ tile(float *restrict y, int ldy, const float *restrict x,
 
 	for (int v = 0; v < NV; v++)
 		m[v] = lanes(nv - 16 * v);
+
+	/*
+	 * Ask for the tile's outputs now: in a large batch they were last
+	 * touched a whole k chunk ago and are no longer in L2, and the loads
+	 * and stores at the end would wait on memory with nothing left to
+	 * overlap them.
+	 */
+	for (int i = 0; i < mr; i++)
+		for (int v = 0; v < NV; v++)
+			_mm_prefetch((const char *) (y + (size_t) i * ldy + 16 * v), _MM_HINT_T0);
 	for (int i = 0; i < mr; i++)
 		for (int v = 0; v < NV; v++)
 			acc[i][v] = _mm512_setzero_ps();
@@ -130,13 +140,52 @@ tile_any(float *y, int ldy, const float *x, const float *wp,
  * Copy the rows of one tile, x[mr, 0:kc] (ldx apart), interleaved into
  * ap[kc][mr]: the tile's broadcasts then read one sequential stream instead
  * of mr rows far apart (which cost cache sets and prefetch streams).
+ *
+ * Sixteen columns at a time, the mr x 16 block becomes mr vectors of that
+ * stream: lane l of vector j is x[p % mr][k + p / mr] with p = 16 j + l, so
+ * each vector takes its lanes from every row with one masked permute per
+ * row (a scalar copy, element by element, cost as much as a tenth of the
+ * products it feeds).
  */
 static KERNEL void
 pack_rows(float *restrict ap, const float *restrict x, int ldx, int mr, int kc)
 {
+	const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8,
+										  7, 6, 5, 4, 3, 2, 1, 0);
+	__m512i		idx[MR];
+	__mmask16	sel[MR][MR];
+	int			k = 0;
+
+	for (int j = 0; j < mr; j++)
+	{
+		const __m512i p = _mm512_add_epi32(iota, _mm512_set1_epi32(16 * j));
+
+		/* p / mr, exact in float for p < 16 * MR; then p % mr */
+		idx[j] = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(p),
+																 _mm512_set1_ps(0.5f)),
+												   _mm512_set1_ps(1.0f / (float) mr)));
+		for (int i = 0; i < mr; i++)
+			sel[j][i] = _mm512_cmpeq_epi32_mask(_mm512_sub_epi32(p, _mm512_mullo_epi32(idx[j], _mm512_set1_epi32(mr))),
+											   _mm512_set1_epi32(i));
+	}
+	for (; k + 16 <= kc; k += 16)
+	{
+		__m512		row[MR];
+
+		for (int i = 0; i < mr; i++)
+			row[i] = _mm512_loadu_ps(x + (size_t) i * ldx + k);
+		for (int j = 0; j < mr; j++)
+		{
+			__m512		o = _mm512_setzero_ps();
+
+			for (int i = 0; i < mr; i++)
+				o = _mm512_mask_permutexvar_ps(o, sel[j][i], idx[j], row[i]);
+			_mm512_storeu_ps(ap + (size_t) k * mr + 16 * j, o);
+		}
+	}
 	for (int i = 0; i < mr; i++)
-		for (int k = 0; k < kc; k++)
-			ap[(size_t) k * mr + i] = x[(size_t) i * ldx + k];
+		for (int c = k; c < kc; c++)
+			ap[(size_t) c * mr + i] = x[(size_t) i * ldx + c];
 }
 
 /* See sgemm.h. */
