@@ -56,7 +56,7 @@ void		sst2_sgemm_packed_avx512(float *y, int ldy, const float *x, int ldx,
  * Floats of scratch sst2_sgemm_packed_avx512 needs for a block of rows of x,
  * interleaved tile by tile (64-byte aligned).
  */
-#define SG_KC 256				/* columns of K per chunk (a multiple of 16) */
+#define SG_KC 768				/* columns of K per chunk (a multiple of 16) */
 #define SG_MC 240				/* rows per block (a multiple of 6) */
 #define SG_SCRATCH_FLOATS (SG_MC * SG_KC)
 

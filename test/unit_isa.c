@@ -350,7 +350,7 @@ test_packed(void)
 {
 	static const int Ms[] = {1, 2, 5, 11, 12, 13, 25, 239, 241, 500};
 	static const int Ns[] = {1, 17, 32, 33, 69};
-	static const int Ks[] = {1, 7, 16, 17, 256, 257, 768, 3072};
+	static const int Ks[] = {1, 7, 16, 17, 256, 257, 768, 1000, 3072};
 	static const int Ls[][3] = {{1, 1, 16}, {1, 25, 64}, {25, 25, 64}, {7, 130, 64},
 	{3, 5, 80}, {2, 9, 128}, {4, 3, 48}};
 	int			n = 0,
