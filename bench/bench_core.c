@@ -234,9 +234,9 @@ bench_forward(sst2_model *m, const char *spec, int reps, const char *logits_pref
 		t[r] = now() - t0;
 	}
 	sst2_batch_free(batch);
-	printf("{\"kind\":\"core_forward\",\"precision\":\"%s\",\"kernel\":\"%s\","
+	printf("{\"kind\":\"core_forward\",\"precision\":\"%s\",\"isa\":\"%s\",\"kernel\":\"%s\","
 		   "\"spec\":\"%s\",\"batch\":%d,\"sorted\":%s,\"sentences\":%d,\"tokens\":%ld,",
-		   sst2_precision_name(sst2_model_precision(m)), sst2_model_kernel(m),
+		   sst2_precision_name(sst2_model_precision(m)), sst2_isa_name(), sst2_model_kernel(m),
 		   spec, b, sorted ? "true" : "false", n_sents, tokens);
 	print_times(t, reps);
 	printf("}\n");

@@ -95,7 +95,8 @@ for (const env of envs) {
 	sec.limitBy = sec.fmaPeak ? `the ${sec.fmaIsa} FMA peak` : 'the sgemm peak';
 	sec.limitS = sec.peak ? flops / (sec.peak * 1e9) : null;
 	sec.limitSps = sec.limitS ? N / sec.limitS : null;
-	const opens = inEnv('core_open', env);
+	// the CPU's own path; the portable part's runs (SST2_ISA forced) are rows of their own
+	const opens = inEnv('core_open', env).filter((o) => !o.forced_isa);
 	sec.openblas_core = (opens[0] || {}).openblas_core || null;
 	sec.isa = (opens[0] || {}).isa || null;
 	sec.kernels = Object.fromEntries(opens.map((o) => [o.precision, o.kernel]));
@@ -110,8 +111,9 @@ for (const env of envs) {
 	};
 	for (const r of inEnv('core_forward', env)) {
 		const p = r.precision || 'fp32';
-		const label = `core ${p}: ` + (r.sorted ? `length-sorted batches of ${r.batch}` : r.batch === 1 ? 'batch 1' : `batches of ${r.batch} (file order)`) + (r.kernel ? ` [${r.kernel}]` : '');
-		addRow(`core_${p}_${r.spec}`, label, r);
+		const f = r.forced_isa;
+		const label = `core ${p}${f ? `, SST2_ISA=${f}` : ''}: ` + (r.sorted ? `length-sorted batches of ${r.batch}` : r.batch === 1 ? 'batch 1' : `batches of ${r.batch} (file order)`) + (r.kernel ? ` [${r.kernel}]` : '');
+		addRow(`core_${p}_${r.spec}${f ? `_${f}` : ''}`, label, r);
 	}
 	for (const r of inEnv('sql', env)) {
 		const p = r.sql_precision || meta.precision || 'fp32';
@@ -173,6 +175,10 @@ for (const env of envs) {
 		ort_fp32_b1_vs_core_fp32_b1: maxDiff(ortb1, core1),
 		ort_fp32_s32_vs_core_fp32_s32: maxDiff(lg(`ort.${env}.fp32.s32.txt`), lg(`core.${env}.fp32.s32.txt`)),
 		ort_fp32_s32_vs_ort_fp32_b1: maxDiff(lg(`ort.${env}.fp32.s32.txt`), ortb1),
+		// the portable paths against ORT (fp32: the parity bound; int8: the quality bound)
+		ort_fp32_b1_vs_core_fp32_b1_avx2: maxDiff(ortb1, lg(`core.${env}.fp32.avx2.1.txt`)),
+		ort_fp32_b1_vs_core_fp32_b1_generic: maxDiff(ortb1, lg(`core.${env}.fp32.generic.1.txt`)),
+		ort_fp32_b1_vs_core_int8_s32_portable: maxDiff(ortb1, lg(`core.${env}.int8.avx2.s32.txt`)),
 		core_fp32_64_vs_core_fp32_b1: maxDiff(lg(`core.${env}.fp32.64.txt`), core1),
 		core_fp32_s32_vs_core_fp32_b1: maxDiff(lg(`core.${env}.fp32.s32.txt`), core1),
 		core_bf16_b1_vs_core_fp32_b1: maxDiff(lg(`core.${env}.bf16.1.txt`), core1),

@@ -47,7 +47,7 @@
 #   SST2_BENCH_QUICK=1        tiny version for smoke testing (numbers not representative)
 #   SST2_BENCH_NOBUILD=1      assume the extension is built and installed (skip
 #                             ensure_deps/build_install); bench/'s C programs are still made
-#   SST2_BENCH_PARTS=LIST     comma-separated subset of: sgemm,core,ort,tok,sql,tag,first,mem,parallel
+#   SST2_BENCH_PARTS=LIST     comma-separated subset of: sgemm,core,portable,ort,tok,sql,tag,first,mem,parallel
 #                             (default: all)
 #   SST2_BENCH_REPS=N         repetitions of each measurement (default 3)
 #   SST2_BENCH_CPU=N          the core to pin to (default 1)
@@ -72,10 +72,12 @@ PRECISION=${SST2_BENCH_PRECISION:-fp32}
 PRECISIONS=${SST2_BENCH_PRECISIONS:-fp32,bf16,int8}
 ENVS=${SST2_BENCH_ENVS:-user,pinned}
 FIRST_ENV=${ENVS%%,*}
+PORTABLE_ENV=$FIRST_ENV
+[[ ,$ENVS, == *,pinned,* ]] && PORTABLE_ENV=pinned
 PIN_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
 PIN_L2=${OPENBLAS_L2_SIZE:-}
 export SST2_PRELOAD=${SST2_BENCH_PRELOAD:-1}
-PARTS=,${SST2_BENCH_PARTS:-sgemm,core,ort,tok,sql,tag,first,mem,parallel},
+PARTS=,${SST2_BENCH_PARTS:-sgemm,core,portable,ort,tok,sql,tag,first,mem,parallel},
 want() { [[ $PARTS == *,$1,* ]]; }
 
 OUT=$SST2_WORK/bench
@@ -228,6 +230,23 @@ if want core; then
 		$PIN $BUILD/bench_core "$DET" "$T/dev.txt" $specs --reps "$REPS" --precision "$p" \
 			--logits "$T/core.$E.$p" 2>"$LOGS/core.$E.$p.log" | tagged "$E" >>"$RAW"
 	done
+fi
+# The portable paths (SST2_ISA=avx2 and generic: what a CPU without AVX-512 runs), in one
+# environment only: the pinned one when there is one, since OpenBLAS, which their large
+# fp32 products go through, runs AVX2 kernels there as it would on such a CPU.  int8 has
+# one portable kernel (plain C) whatever the ISA, and it is slow: sorted 32 only, once.
+portable() { # ISA PRECISION SPECS...
+	local isa=$1 p=$2
+	shift 2
+	log "[$E] core forward, $p, SST2_ISA=$isa: ${*//--forward /}"
+	SST2_ISA=$isa $PIN $BUILD/bench_core "$DET" "$T/dev.txt" "$@" --reps "$REPS" --precision "$p" \
+		--logits "$T/core.$E.$p.$isa" 2>"$LOGS/core.$E.$p.$isa.log" |
+		sed "s/^{/{\"forced_isa\":\"$isa\",/" | tagged "$E" >>"$RAW"
+}
+if want portable && [ "$E" = "$PORTABLE_ENV" ]; then
+	portable avx2 fp32 --forward 1 --forward s32
+	portable generic fp32 --forward 1 --forward s32
+	portable avx2 int8 --forward s32
 fi
 if want tok && [ "$E" = "$FIRST_ENV" ]; then
 	log "tokenizers: ours vs npm"
