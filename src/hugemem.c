@@ -54,16 +54,37 @@ page_round(size_t len)
 	return (len + page - 1) & ~(page - 1);
 }
 
+/*
+ * See hugemem.h.  A region that starts on a huge-page boundary is mapped in
+ * whole huge pages: a partial one at its end would stay in 4 KB pages, and
+ * in a virtual machine that builds a new process's page tables itself, a
+ * forked backend pays for each 4 KB page on first touch about what it pays
+ * for a whole huge page (1.4 MB of 4 KB pages at the end of a preloaded
+ * model's gathered tensors cost a new backend's first call about 4 ms).
+ */
+size_t
+sst2_huge_len(size_t len, uintptr_t phase)
+{
+	size_t		plen = page_round(len);
+
+	if (plen < len)
+		return SIZE_MAX;
+	if ((phase & (SST2_HUGE_PAGE - 1)) == 0 && sst2_thp_available() &&
+		plen <= SIZE_MAX - SST2_HUGE_PAGE)
+		plen = (plen + SST2_HUGE_PAGE - 1) & ~(size_t) (SST2_HUGE_PAGE - 1);
+	return plen;
+}
+
 /* See hugemem.h. */
 void *
 sst2_huge_map(size_t len, uintptr_t phase)
 {
-	size_t		plen = page_round(len),
+	size_t		plen = sst2_huge_len(len, phase),
 				span;
 	uintptr_t	r,
 				b;
 
-	if (len == 0 || plen < len || plen > SIZE_MAX - 2 * SST2_HUGE_PAGE)
+	if (len == 0 || plen == SIZE_MAX || plen > SIZE_MAX - 2 * SST2_HUGE_PAGE)
 		return NULL;
 	span = plen + 2 * SST2_HUGE_PAGE;
 	r = (uintptr_t) mmap(NULL, span, PROT_READ | PROT_WRITE,
@@ -88,5 +109,5 @@ void
 sst2_huge_unmap(void *p, size_t len)
 {
 	if (p)
-		munmap(p, page_round(len));
+		munmap(p, sst2_huge_len(len, (uintptr_t) p));
 }

@@ -16,11 +16,18 @@
 bool		sst2_thp_available(void);
 
 /*
- * Map len bytes (rounded up to whole pages) of private anonymous read-write
+ * Map sst2_huge_len(len, phase) bytes of private anonymous read-write
  * memory starting at phase bytes past a huge-page boundary (phase <
  * SST2_HUGE_PAGE), and ask for huge pages.  NULL when the kernel says no.
  */
 void	   *sst2_huge_map(size_t len, uintptr_t phase);
+
+/*
+ * What sst2_huge_map(len, phase) maps: len rounded up to whole pages, and
+ * to whole huge pages when phase is 0 and the kernel has them (SIZE_MAX on
+ * overflow).
+ */
+size_t		sst2_huge_len(size_t len, uintptr_t phase);
 
 /* Unmap what sst2_huge_map(len, ...) returned. */
 void		sst2_huge_unmap(void *p, size_t len);

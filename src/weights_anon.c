@@ -53,7 +53,8 @@ move_to_anon(void *addr, size_t len)
 	 */
 	void	   *b = sst2_huge_map(len, (uintptr_t) addr);
 	const size_t page = (size_t) sysconf(_SC_PAGESIZE);
-	const size_t plen = (len + page - 1) & ~(page - 1);
+	const size_t plen = (len + page - 1) & ~(page - 1),
+				mapped = sst2_huge_len(len, (uintptr_t) addr);
 
 	if (!b)
 		return false;
@@ -64,6 +65,9 @@ move_to_anon(void *addr, size_t len)
 		sst2_huge_unmap(b, len);
 		return false;
 	}
+	/* only the file mapping's own pages move; the rest of a whole huge page stays behind */
+	if (mapped > plen)
+		munmap((uint8_t *) b + plen, mapped - plen);
 	return true;
 }
 
@@ -175,7 +179,8 @@ gather_unpacked(sst2_model *m)
 			if (w->ql[q].bias)
 				w->ql[q].bias = bias[q];
 	}
-	(void) mprotect(arena, total, PROT_READ);
+	/* all of it, so that its last huge page stays one mapping (sst2_huge_len) */
+	(void) mprotect(arena, sst2_huge_len(total, 0), PROT_READ);
 	m->arena = arena;
 	m->arena_size = total;
 
