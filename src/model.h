@@ -64,6 +64,8 @@ typedef struct converted_weights
 	char	   *path;			/* the cache file */
 	const uint8_t *bytes;		/* the data part (heap or map + header) */
 	const float *data;			/* the same, as floats */
+	void	   *anon;			/* moved to anonymous memory (weights_anon.c): */
+	size_t		anon_size;		/* the whole region, map inside it, or NULL */
 } converted_weights;
 
 struct sst2_model

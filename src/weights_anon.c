@@ -40,35 +40,94 @@
 #include "model.h"
 
 /*
+ * Claim [addr, addr + len) if nothing is mapped there: true when it is ours
+ * (an inaccessible placeholder), or len is 0.
+ */
+static bool
+claim_free(uintptr_t addr, size_t len)
+{
+	void	   *p;
+
+	if (len == 0)
+		return true;
+	p = mmap((void *) addr, len, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		return false;
+	if (p != (void *) addr)
+	{
+		/* a kernel older than 4.17 takes the flag as a hint */
+		munmap(p, len);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Replace the read-only file mapping [addr, addr + len) by a read-only
  * anonymous copy on huge pages at the same address.  False (the file
  * mapping left as it was) when memory or the kernel says no.
+ *
+ * With whole (not NULL), the copy also takes in the free address space
+ * around the mapping up to the huge-page boundaries on either side, so that
+ * its first and last huge pages are whole ones too (a partial one stays in
+ * 4 KB pages, and in a virtual machine that builds a new process's page
+ * tables itself each of those costs a forked backend's first pass about as
+ * much as a whole huge page); *whole and *whole_size then say what to unmap.
  */
 static bool
-move_to_anon(void *addr, size_t len)
+move_to_anon(void *addr, size_t len, void **whole, size_t *whole_size)
 {
+	const size_t page = (size_t) sysconf(_SC_PAGESIZE);
+	const uintptr_t a = (uintptr_t) addr,
+				end = a + ((len + page - 1) & ~(page - 1));
+	uintptr_t	lo = a,
+				hi = end;
+	size_t		span,
+				mapped;
+	uint8_t    *b;
+
+	if (whole)
+	{
+		lo = a & ~(SST2_HUGE_PAGE - 1);
+		hi = (end + SST2_HUGE_PAGE - 1) & ~(SST2_HUGE_PAGE - 1);
+		if (!claim_free(lo, a - lo))
+			lo = a;
+		if (!claim_free(end, hi - end))
+			hi = end;
+	}
+	span = hi - lo;
+	mapped = sst2_huge_len(span, lo);
+
 	/*
-	 * the copy at the same offset within a huge page as addr, so the huge
+	 * the copy at the same offset within a huge page as lo, so the huge
 	 * pages are where they must be for mremap to move them whole
 	 */
-	void	   *b = sst2_huge_map(len, (uintptr_t) addr);
-	const size_t page = (size_t) sysconf(_SC_PAGESIZE);
-	const size_t plen = (len + page - 1) & ~(page - 1),
-				mapped = sst2_huge_len(len, (uintptr_t) addr);
-
-	if (!b)
-		return false;
-	memcpy(b, addr, len);
-	if (mprotect(b, plen, PROT_READ) != 0 ||
-		mremap(b, plen, plen, MREMAP_MAYMOVE | MREMAP_FIXED, addr) == MAP_FAILED)
+	b = sst2_huge_map(span, lo);
+	if (b)
 	{
-		sst2_huge_unmap(b, len);
-		return false;
+		memcpy(b + (a - lo), addr, len);
+		if (mprotect(b, span, PROT_READ) == 0 &&
+			mremap(b, span, span, MREMAP_MAYMOVE | MREMAP_FIXED, (void *) lo) != MAP_FAILED)
+		{
+			/* only [lo, hi) moves; the rest of a whole huge page stays behind */
+			if (mapped > span)
+				munmap(b + span, mapped - span);
+			if (whole)
+			{
+				*whole = (void *) lo;
+				*whole_size = span;
+			}
+			return true;
+		}
+		sst2_huge_unmap(b, span);
 	}
-	/* only the file mapping's own pages move; the rest of a whole huge page stays behind */
-	if (mapped > plen)
-		munmap((uint8_t *) b + plen, mapped - plen);
-	return true;
+	/* give the claimed address space back */
+	if (lo < a)
+		munmap((void *) lo, a - lo);
+	if (hi > end)
+		munmap((void *) end, hi - end);
+	return false;
 }
 
 /*
@@ -212,12 +271,13 @@ sst2_model_to_anonymous(sst2_model *m)
 		moved += m->arena_size;
 	else
 	{
-		if (m->weights_file.map && move_to_anon((void *) m->weights_file.map, m->weights_file.map_size))
+		if (m->weights_file.map &&
+			move_to_anon((void *) m->weights_file.map, m->weights_file.map_size, NULL, NULL))
 			moved += m->weights_file.map_size;
-		if (m->conv.map && move_to_anon(m->conv.map, m->conv.map_size))
+		if (m->conv.map && move_to_anon(m->conv.map, m->conv.map_size, &m->conv.anon, &m->conv.anon_size))
 			moved += m->conv.map_size;
 	}
-	if (m->qconv.map && move_to_anon(m->qconv.map, m->qconv.map_size))
+	if (m->qconv.map && move_to_anon(m->qconv.map, m->qconv.map_size, &m->qconv.anon, &m->qconv.anon_size))
 		moved += m->qconv.map_size;
 	return moved;
 }

@@ -402,7 +402,9 @@ sst2_convert_weights(converted_weights *cw, const st_file *src, const tensor_spe
 void
 sst2_converted_free(converted_weights *cw)
 {
-	if (cw->map)
+	if (cw->anon)
+		munmap(cw->anon, cw->anon_size);
+	else if (cw->map)
 		munmap(cw->map, cw->map_size);
 	free(cw->heap);
 	free(cw->path);

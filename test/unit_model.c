@@ -762,11 +762,43 @@ maps_under(const char *dir)
 }
 
 /*
+ * Bytes of this process's anonymous mappings that are read-only or
+ * inaccessible (what sst2_model_to_anonymous leaves: its copies and the
+ * address space it claims around them; little else maps such memory).
+ */
+static size_t
+anon_ro_bytes(void)
+{
+	FILE	   *f = fopen("/proc/self/maps", "r");
+	char		line[4096];
+	size_t		total = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+	{
+		unsigned long lo,
+					hi,
+					inode;
+		char		perms[8];
+		int			name = 0;
+
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %lu %n", &lo, &hi, perms, &inode, &name) >= 4 &&
+			inode == 0 && (name == 0 || line[name] == '\n' || line[name] == '\0') &&
+			perms[1] == '-')
+			total += hi - lo;
+	}
+	fclose(f);
+	return total;
+}
+
+/*
  * sst2_model_to_anonymous (what a preloading postmaster does before its
  * backends fork): at fp32 and int8, with the model's caches in a folder, the
  * model gives the same logits, bit for bit, after its weights moved as
  * before; with transparent huge pages it reports the bytes moved and no file
- * of the model or its caches stays mapped.
+ * of the model or its caches stays mapped, and freeing the model unmaps all
+ * it moved, the address space claimed around it included.
  */
 static void
 test_anonymous(const char *fixtures)
@@ -799,7 +831,8 @@ test_anonymous(const char *fixtures)
 		sst2_error	err;
 		float		before[64 * 2],
 					after[64 * 2];
-		size_t		moved;
+		size_t		moved,
+					ro_before = anon_ro_bytes();
 		int			same = 0,
 					ok = 0;
 
@@ -829,6 +862,9 @@ test_anonymous(const char *fixtures)
 		}
 		printf("anonymous %s: %zu bytes moved, %d logits the same\n", pname, moved, same);
 		sst2_model_free(m);
+		CHECK(anon_ro_bytes() == ro_before,
+			  "anonymous %s: %zu bytes of read-only anonymous mappings before, %zu after the model was freed",
+			  pname, ro_before, anon_ro_bytes());
 		remove_tree(tmp);
 		free(cache);
 	}
