@@ -296,8 +296,6 @@ ws_reserve(sst2_model *m, size_t need, sst2_error *err)
 	if (need <= m->ws_floats)
 		return SST2_OK;
 	bytes = need > SIZE_MAX / sizeof(float) ? SIZE_MAX : need * sizeof(float);
-	if (sst2_thp_available() && bytes <= SIZE_MAX - SST2_HUGE_PAGE)
-		bytes = (bytes + SST2_HUGE_PAGE - 1) & ~(size_t) (SST2_HUGE_PAGE - 1);
 	p = bytes == SIZE_MAX ? NULL : sst2_huge_map(bytes, 0);
 	if (!p)
 		return sst2_set_error(err, SST2_ERR_NOMEM,
@@ -305,7 +303,8 @@ ws_reserve(sst2_model *m, size_t need, sst2_error *err)
 							  need * sizeof(float));
 	sst2_model_trim(m, 0);
 	m->ws = p;
-	m->ws_floats = bytes / sizeof(float);
+	/* all that was mapped: whole huge pages where the kernel has them (sst2_huge_len) */
+	m->ws_floats = sst2_huge_len(bytes, 0) / sizeof(float);
 	return SST2_OK;
 }
 

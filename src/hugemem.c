@@ -45,9 +45,9 @@ sst2_thp_available(void)
 	return known;
 }
 
-/* len rounded up to whole pages. */
-static size_t
-page_round(size_t len)
+/* See hugemem.h. */
+size_t
+sst2_page_round(size_t len)
 {
 	size_t		page = (size_t) sysconf(_SC_PAGESIZE);
 
@@ -65,7 +65,7 @@ page_round(size_t len)
 size_t
 sst2_huge_len(size_t len, uintptr_t phase)
 {
-	size_t		plen = page_round(len);
+	size_t		plen = sst2_page_round(len);
 
 	if (plen < len)
 		return SIZE_MAX;

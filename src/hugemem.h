@@ -22,6 +22,9 @@ bool		sst2_thp_available(void);
  */
 void	   *sst2_huge_map(size_t len, uintptr_t phase);
 
+/* len rounded up to whole pages (less than len on overflow). */
+size_t		sst2_page_round(size_t len);
+
 /*
  * What sst2_huge_map(len, phase) maps: len rounded up to whole pages, and
  * to whole huge pages when phase is 0 and the kernel has them (SIZE_MAX on

@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "hugemem.h"
 #include "model.h"
@@ -78,9 +77,8 @@ claim_free(uintptr_t addr, size_t len)
 static bool
 move_to_anon(void *addr, size_t len, void **whole, size_t *whole_size)
 {
-	const size_t page = (size_t) sysconf(_SC_PAGESIZE);
 	const uintptr_t a = (uintptr_t) addr,
-				end = a + ((len + page - 1) & ~(page - 1));
+				end = a + sst2_page_round(len);
 	uintptr_t	lo = a,
 				hi = end;
 	size_t		span,
